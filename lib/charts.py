@@ -1,0 +1,91 @@
+"""Altair charts that stay interactive offline.
+
+altair's default renderer loads vega from a CDN. :func:`enable_offline` registers a renderer whose HTML calls the
+page's own ``vegaEmbed``: the built book ships vega, vega-lite and vega-embed from ``book/_static/vega`` (see
+``_config.yml``), so charts render with no network. The same output also carries the Vega-Lite JSON, which
+JupyterLab renders natively.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import altair as alt
+import pandas as pd
+
+VEGA_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")  # load order
+EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
+RENDERER = "srl-offline"
+
+
+def offline_html(spec: dict, div_id: str | None = None) -> str:
+    """HTML drawing ``spec`` with a ``vegaEmbed`` already on the page (no script is fetched from anywhere)."""
+    div_id = div_id or f"srl-chart-{uuid.uuid4().hex[:12]}"
+    return f"""<div id="{div_id}" class="srl-chart"></div>
+<script type="text/javascript">
+(function () {{
+  var el = document.getElementById("{div_id}");
+  var spec = {json.dumps(spec)};
+  if (typeof window.vegaEmbed === "function") {{
+    window.vegaEmbed(el, spec, {json.dumps(EMBED_OPTIONS)}).catch(function (err) {{
+      el.innerHTML = "<pre class='srl-chart-error'>chart error: " + err.message + "</pre>";
+    }});
+  }} else {{
+    el.innerHTML = "<p><em>Interactive chart: view it in the built book (which bundles vega) or in JupyterLab.</em></p>";
+  }}
+}})();
+</script>"""
+
+
+def _render(spec: dict, **_) -> dict:
+    return {"application/vnd.vegalite.v6+json": spec, "text/html": offline_html(spec)}
+
+
+def enable_offline() -> None:
+    """Make every chart in this kernel render through :func:`offline_html`."""
+    if RENDERER not in alt.renderers.names():
+        alt.renderers.register(RENDERER, _render)
+    alt.renderers.enable(RENDERER)
+
+
+# --------------------------------------------------------------------------------------------- chapter charts
+def per_layer_lines(long: pd.DataFrame, title: str) -> alt.Chart:
+    """Per-layer curves. ``long`` has columns layer, metric, variant, source, value (and optional sd).
+
+    One panel per ``variant`` (raw / adjusted), one colour per metric, solid = ours, dashed = the paper's. Click a
+    legend entry to highlight a metric; hover a point for its numbers.
+    """
+    pick = alt.selection_point(fields=["metric"], bind="legend")
+    tooltip = [alt.Tooltip("metric:N"), alt.Tooltip("variant:N"), alt.Tooltip("source:N"),
+               alt.Tooltip("layer:O"), alt.Tooltip("value:Q", format=".4f")]
+    if "sd" in long:
+        tooltip.append(alt.Tooltip("sd:Q", format=".4f", title="sd over seeds"))
+    base = alt.Chart(long).encode(
+        x=alt.X("layer:O", title="layer (0 = embeddings)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title="cosine similarity"),
+        color=alt.Color("metric:N", title="metric"),
+        strokeDash=alt.StrokeDash("source:N", title="numbers from"),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+        tooltip=tooltip,
+    )
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=45)).add_params(pick)
+    return (lines.properties(width=300, height=240)
+            .facet(column=alt.Column("variant:N", title=None, sort=["raw", "adjusted"]))
+            .properties(title=title))
+
+
+def differences(diff: pd.DataFrame, tolerance: float, title: str) -> alt.LayerChart:
+    """Ours minus the paper's per layer and metric, with the tolerance band. ``diff``: layer, metric, difference."""
+    band = alt.Chart(pd.DataFrame({"lo": [-tolerance], "hi": [tolerance]})).mark_rect(opacity=0.15).encode(
+        y="lo:Q", y2="hi:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y="y:Q")
+    points = alt.Chart(diff).mark_point(filled=True, size=70).encode(
+        x=alt.X("layer:O", title="layer", axis=alt.Axis(labelAngle=0)),
+        xOffset="metric:N",
+        y=alt.Y("difference:Q", title="ours − paper"),
+        color=alt.Color("metric:N"),
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("layer:O"),
+                 alt.Tooltip("difference:Q", format="+.4f")],
+    )
+    return (band + zero + points).properties(width=520, height=220, title=title)

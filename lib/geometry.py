@@ -1,0 +1,293 @@
+"""The authors' token-geometry metrics, vectorised and streamed.
+
+Definitions (the brief's *Protocol*, read from the authors' ``metrics.py``):
+
+- **anisotropy baseline** A_l: sample ``n_samples`` sentences, one random non-pad token from each (redrawn per
+  layer, as the released code does); the mean off-diagonal cosine of those vectors.
+- **self-similarity** of a token id w: the vocabulary is the ids whose count in the *padded* id matrix is >= 5;
+  for each sentence containing w take its first occurrence; SelfSim(w) = mean off-diagonal cosine among those
+  occurrences; ids seen in a single sentence are skipped; a layer's score is the unweighted mean over ids.
+- **intra-sentence similarity**: per sentence, the mean cosine between each non-pad token and the sentence's
+  mean-pooled vector; a layer's score is the mean over sentences.
+- **norm**: the mean L2 norm of all non-pad token vectors of a layer.
+- **adjusted** = raw - A_l of the same layer.
+- **rogue-dimension contribution** of dimension k for token w with occurrences x_1..x_n:
+  c_k = sum_{j,l} x_jk x_lk / (|x_j||x_l|) / sum_{j,l} cos(x_j, x_l), diagonal included, so sum_k c_k = 1.
+
+One identity does most of the work: for unit vectors u_1..u_n with sum s, the sum of all pairwise cosines is
+|s|^2, so the mean off-diagonal cosine is (|s|^2 - n) / (n (n - 1)) and c_k = s_k^2 / |s|^2. Everything the
+metrics need is therefore a *running sum of unit vectors* (per token id, per anisotropy sample) plus a few
+scalars, accumulated batch by batch -- no n x n matrices, no per-token Python loops, memory bounded by one batch.
+
+Quirks of the released code, kept as switches whose defaults reproduce the released numbers: the pad id is
+counted and so enters the self-similarity vocabulary (``pad_in_vocab``); special tokens ([CLS], [SEP], <s>, ...)
+are in it too (``special_in_vocab``). The released code also rounds each token's self-similarity and each
+anisotropy value to 3 decimals before averaging; we do not round (the effect on a layer mean is < 0.0005).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+
+MIN_COUNT = 5
+
+
+# --------------------------------------------------------------------------------------------- pure functions
+def unit(x: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to length 1 (a zero row stays zero, as sklearn's cosine_similarity treats it)."""
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def mean_offdiag_from_sum(sq_norm_of_sum, n):
+    """Mean off-diagonal cosine of n unit vectors whose sum has squared norm ``sq_norm_of_sum``."""
+    return (sq_norm_of_sum - n) / (n * (n - 1))
+
+
+def mean_pairwise_cosine(x: torch.Tensor) -> float:
+    """Mean off-diagonal cosine among the rows of ``x`` (n >= 2)."""
+    s = unit(x.double()).sum(0)
+    return float(mean_offdiag_from_sum(s @ s, x.shape[0]))
+
+
+def intra_similarity(hidden: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Per sentence, mean cosine of its non-pad tokens with their mean vector. ``hidden``: ``[..., b, T, d]``."""
+    mask = torch.arange(hidden.shape[-2], device=hidden.device)[None, :] < lengths[:, None]  # [b, T]
+    mean = (hidden * mask[..., None]).sum(-2) / lengths[:, None]  # [..., b, d]
+    cos = (unit(hidden) * unit(mean)[..., None, :]).sum(-1)  # [..., b, T]
+    return (cos * mask).sum(-1) / lengths
+
+
+def dimension_contributions(x: torch.Tensor) -> torch.Tensor:
+    """Share of each dimension in the sum of all pairwise cosines (diagonal included) of the rows of ``x``."""
+    s = unit(x.double()).sum(0)
+    return s * s / (s @ s)
+
+
+def top_k_share(contributions: torch.Tensor, k: int) -> torch.Tensor:
+    """Sum of the k largest contributions along the last axis."""
+    return contributions.topk(k, dim=-1).values.sum(-1)
+
+
+# --------------------------------------------------------------------------------------------- what to read
+@dataclass
+class TokenPlan:
+    """Everything the protocol needs from the tokenised corpus, known before any encoding.
+
+    ``vocab_ids`` are the ids counted >= ``min_count`` times in the padded id matrix (pad id included when it is);
+    ``occ_*`` list, sentence by sentence, the first position of every vocabulary id in that sentence (for the pad
+    id: the first pad position, present in every sentence shorter than the padded length).
+    """
+
+    lengths: np.ndarray
+    padded_length: int
+    pad_id: int
+    vocab_ids: np.ndarray
+    counts: np.ndarray
+    contexts: np.ndarray
+    occ_ptr: np.ndarray
+    occ_pos: np.ndarray
+    occ_slot: np.ndarray
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.lengths)
+
+
+def plan_tokens(token_ids: Sequence[Sequence[int]], pad_id: int, min_count: int = MIN_COUNT) -> TokenPlan:
+    """Vocabulary, counts and first occurrences for the self-similarity protocol (vectorised, no encoding)."""
+    lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
+    n, width = len(lengths), int(lengths.max())
+    flat = np.concatenate([np.asarray(t, dtype=np.int64) for t in token_ids])
+    sent = np.repeat(np.arange(n), lengths)
+    pos = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+    ids, counts = np.unique(np.concatenate([flat, [pad_id]]), return_counts=True)
+    counts[np.searchsorted(ids, pad_id)] += n * width - lengths.sum() - 1  # the padding the authors' matrix holds
+    keep = counts >= min_count
+    vocab_ids, counts = ids[keep], counts[keep]
+
+    in_vocab = np.isin(flat, vocab_ids)
+    key = sent[in_vocab] * (int(ids.max()) + 1) + flat[in_vocab]
+    _, first = np.unique(key, return_index=True)  # index of each (sentence, id) pair's first occurrence
+    occ_sent, occ_pos = sent[in_vocab][first], pos[in_vocab][first]
+    occ_slot = np.searchsorted(vocab_ids, flat[in_vocab][first])
+    if pad_id in vocab_ids:
+        padded = np.flatnonzero(lengths < width)
+        occ_sent = np.concatenate([occ_sent, padded])
+        occ_pos = np.concatenate([occ_pos, lengths[padded]])
+        occ_slot = np.concatenate([occ_slot, np.full(len(padded), np.searchsorted(vocab_ids, pad_id))])
+    order = np.lexsort((occ_pos, occ_sent))
+    occ_sent, occ_pos, occ_slot = occ_sent[order], occ_pos[order], occ_slot[order]
+    occ_ptr = np.searchsorted(occ_sent, np.arange(n + 1))
+    contexts = np.bincount(occ_slot, minlength=len(vocab_ids))
+    return TokenPlan(lengths, width, int(pad_id), vocab_ids, counts, contexts, occ_ptr, occ_pos, occ_slot)
+
+
+@dataclass
+class TokenSample:
+    """One seed's anisotropy sample: sentences (sorted) and, per hidden state, one non-pad position in each."""
+
+    seed: int
+    sentences: np.ndarray  # [n]
+    positions: np.ndarray  # [n_states, n]
+
+
+def sample_tokens(lengths: np.ndarray, n_samples: int, n_states: int, seed: int) -> TokenSample:
+    """Draw ``n_samples`` distinct sentences and, independently for every layer, one non-pad token of each."""
+    lengths = np.asarray(lengths)
+    if not 2 <= n_samples <= len(lengths):
+        raise ValueError(f"n_samples = {n_samples} must be between 2 and the number of sentences ({len(lengths)})")
+    rng = np.random.default_rng(seed)
+    sentences = np.sort(rng.choice(len(lengths), size=n_samples, replace=False))
+    positions = np.floor(rng.random((n_states, n_samples)) * lengths[sentences]).astype(np.int64)
+    return TokenSample(seed, sentences, positions)
+
+
+# --------------------------------------------------------------------------------------------- streaming
+@dataclass
+class Geometry:
+    """Per-layer results of one analysis (index 0 = embeddings ... L = last layer)."""
+
+    vocab_ids: np.ndarray  # [V] token ids of the self-similarity vocabulary
+    counts: np.ndarray  # [V] occurrences in the padded id matrix
+    contexts: np.ndarray  # [V] sentences containing the id
+    self_sim_per_id: np.ndarray  # [n_states, V]; NaN where an id has a single context
+    contributions: np.ndarray  # [n_states, V, d] rogue-dimension contributions per id (NaN rows as above)
+    intra_sim: np.ndarray  # [n_states]
+    norm: np.ndarray  # [n_states]
+    anisotropy_per_seed: np.ndarray  # [n_seeds, n_states]
+    seeds: list[int]
+    pad_id: int
+    special_ids: list[int] = field(default_factory=list)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.intra_sim)
+
+    def vocabulary_mask(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
+        """Ids that enter a layer mean: more than one context, minus pad / specials when switched off."""
+        keep = self.contexts >= 2
+        if not pad_in_vocab:
+            keep &= self.vocab_ids != self.pad_id
+        if not special_in_vocab:
+            keep &= ~np.isin(self.vocab_ids, [s for s in self.special_ids if s != self.pad_id])
+        return keep
+
+    def self_sim(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
+        """Mean self-similarity per layer over the chosen vocabulary."""
+        return self.self_sim_per_id[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)].mean(1)
+
+    @property
+    def anisotropy(self) -> np.ndarray:
+        return self.anisotropy_per_seed.mean(0)
+
+    @property
+    def anisotropy_sd(self) -> np.ndarray:
+        """Standard deviation over seeds (ddof 1); 0 with a single seed."""
+        if len(self.seeds) < 2:
+            return np.zeros(self.n_states)
+        return self.anisotropy_per_seed.std(0, ddof=1)
+
+    def mean_contributions(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
+        """Per layer, the rogue-dimension contributions averaged over the chosen vocabulary: ``[n_states, d]``."""
+        return self.contributions[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)].mean(1)
+
+    def per_layer(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> list[dict]:
+        """One record per layer, with the keys of ``results.json``'s ``metrics.per_layer``."""
+        ss = self.self_sim(pad_in_vocab, special_in_vocab)
+        rogue = torch.as_tensor(self.mean_contributions(pad_in_vocab, special_in_vocab))
+        top1, top3 = top_k_share(rogue, 1).numpy(), top_k_share(rogue, min(3, rogue.shape[-1])).numpy()
+        a, sd = self.anisotropy, self.anisotropy_sd
+        return [dict(layer=l, anisotropy=float(a[l]), anisotropy_sd=float(sd[l]), self_sim=float(ss[l]),
+                     self_sim_adj=float(ss[l] - a[l]), intra_sim=float(self.intra_sim[l]),
+                     intra_sim_adj=float(self.intra_sim[l] - a[l]), norm=float(self.norm[l]),
+                     rogue_top1_share=float(top1[l]), rogue_top3_share=float(top3[l]),
+                     rogue_top_dims=[int(k) for k in rogue[l].topk(min(3, rogue.shape[-1])).indices])
+                for l in range(self.n_states)]
+
+
+class Accumulator:
+    """Running sums over streamed batches of hidden states ``[n_states, b, T, d]``."""
+
+    def __init__(self, plan: TokenPlan, samples: Iterable[TokenSample], n_states: int, dim: int,
+                 device: str | torch.device = "cpu"):
+        self.plan, self.samples = plan, list(samples)
+        kw = dict(dtype=torch.float64, device=device)
+        self.unit_sum = torch.zeros(n_states, len(plan.vocab_ids), dim, **kw)  # per vocabulary id
+        self.sample_sum = torch.zeros(len(self.samples), n_states, dim, **kw)  # per anisotropy seed
+        self.norm_sum = torch.zeros(n_states, **kw)
+        self.intra_sum = torch.zeros(n_states, **kw)
+        self.n_tokens = self.n_sentences = 0
+        self.seen = np.zeros(plan.n_sentences, dtype=bool)
+
+    def add(self, index: np.ndarray, hidden: torch.Tensor, lengths: torch.Tensor) -> None:
+        index = np.asarray(index)
+        if self.seen[index].any():
+            raise ValueError("a sentence was added twice")
+        self.seen[index] = True
+        h = hidden.float()  # per-token work in float32; every running sum is float64
+        n_states, b, width, _ = h.shape
+        device = h.device
+        mask = torch.arange(width, device=device)[None, :] < lengths[:, None]
+        norms = h.norm(dim=-1)
+        u = h / norms.clamp_min(torch.finfo(h.dtype).tiny)[..., None]
+        self.norm_sum += (norms * mask).double().sum((1, 2))
+        self.n_tokens += int(mask.sum())
+        self.intra_sum += intra_similarity(h, lengths.to(h.dtype)).double().sum(-1)
+        self.n_sentences += b
+
+        # first occurrences of vocabulary ids in these sentences -> running sums of their unit vectors
+        start, stop = self.plan.occ_ptr[index], self.plan.occ_ptr[index + 1]
+        per_row = stop - start
+        rows = np.repeat(start - np.cumsum(per_row) + per_row, per_row) + np.arange(per_row.sum())
+        local = torch.as_tensor(np.repeat(np.arange(b), per_row), device=device)
+        pos = torch.as_tensor(self.plan.occ_pos[rows], device=device)
+        slot = torch.as_tensor(self.plan.occ_slot[rows], device=device)
+        self.unit_sum.index_add_(1, slot, u[:, local, pos].double())
+
+        # anisotropy samples that fall in this batch
+        layers = torch.arange(n_states, device=device)[:, None]
+        for k, sample in enumerate(self.samples):
+            where = np.searchsorted(sample.sentences, index)
+            hit = where < len(sample.sentences)
+            hit[hit] = sample.sentences[where[hit]] == index[hit]
+            if hit.any():
+                loc = torch.as_tensor(np.flatnonzero(hit), device=device)
+                p = torch.as_tensor(sample.positions[:, where[hit]], device=device)  # [n_states, hits]
+                self.sample_sum[k] += u[layers, loc[None, :], p].double().sum(1)
+
+    def finish(self, seeds: Sequence[int], special_ids: Sequence[int] = ()) -> Geometry:
+        if not self.seen.all():
+            raise ValueError(f"{int((~self.seen).sum())} sentences were never added")
+        n = torch.as_tensor(self.plan.contexts, dtype=torch.float64, device=self.unit_sum.device)
+        sq = (self.unit_sum ** 2).sum(-1)  # [n_states, V]
+        multi = n >= 2
+        self_sim = torch.where(multi, mean_offdiag_from_sum(sq, n), torch.nan)
+        contributions = torch.where(multi[None, :, None], self.unit_sum ** 2 / sq[..., None], torch.nan)
+        n_samp = torch.tensor([len(s.sentences) for s in self.samples], dtype=torch.float64,
+                              device=self.sample_sum.device)[:, None]
+        anisotropy = mean_offdiag_from_sum((self.sample_sum ** 2).sum(-1), n_samp)
+        cpu = lambda t: t.cpu().numpy()  # noqa: E731
+        return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, cpu(self_sim), cpu(contributions),
+                        cpu(self.intra_sum / self.n_sentences), cpu(self.norm_sum / self.n_tokens), cpu(anisotropy),
+                        list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)))
+
+
+# --------------------------------------------------------------------------------------------- one call
+def analyse(encoder, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000, batch_size: int = 64,
+            max_length: int | None = None, min_count: int = MIN_COUNT, progress: bool = True) -> Geometry:
+    """The whole protocol for one encoder (a :class:`lib.models.Encoder`) over ``sentences``."""
+    from .encode import hidden_states, tokenize
+
+    token_ids = tokenize(encoder.tokenizer, sentences, max_length)
+    plan = plan_tokens(token_ids, encoder.pad_id, min_count)
+    n_states = encoder.n_layers + 1
+    samples = [sample_tokens(plan.lengths, n_samples, n_states, seed) for seed in seeds]
+    acc = Accumulator(plan, samples, n_states, encoder.hidden_size, encoder.device)
+    for batch in hidden_states(encoder.model, token_ids, encoder.pad_id, batch_size, plan.padded_length, progress):
+        acc.add(batch.index, batch.hidden, batch.lengths)
+    return acc.finish(seeds, encoder.special_ids)

@@ -1,0 +1,54 @@
+"""The paper's published numbers, kept apart from ours: shown *beside* measured values, never instead of them.
+
+Sources are in the project's paper brief (BRIEF.md); each constant says where its numbers come from.
+"""
+
+from __future__ import annotations
+
+# R2 -- the authors' released analysis output for sentence-transformers/all-MiniLM-L6-v2 on STS-B test `sentence1`
+# (their analysis_pipeline.py; values rounded to 3 decimals by their code). Columns: layer, SelfSim raw,
+# IntraSim raw, anisotropy baseline A, SelfSim adjusted, IntraSim adjusted.
+R2_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+R2_DATA = dict(dataset="stsb", split="test", column="sentence1", n_sentences=1379)
+_R2_ROWS = [
+    (0, 0.955, 0.365, 0.067, 0.888, 0.298),
+    (1, 0.903, 0.463, 0.131, 0.772, 0.332),
+    (2, 0.840, 0.509, 0.164, 0.676, 0.345),
+    (3, 0.799, 0.561, 0.165, 0.634, 0.396),
+    (4, 0.794, 0.580, 0.168, 0.626, 0.412),
+    (5, 0.812, 0.580, 0.208, 0.604, 0.372),
+    (6, 0.644, 0.663, 0.012, 0.632, 0.651),
+]
+R2 = [dict(zip(("layer", "self_sim", "intra_sim", "anisotropy", "self_sim_adj", "intra_sim_adj"), row))
+      for row in _R2_ROWS]
+R2_ROUNDING = 0.0005  # the released values are rounded to 3 decimals
+
+# The findings the book reproduces, with the chapter that shows each (None: a later chapter).
+FINDINGS = {
+    "F0": ("The authors' per-layer geometry table reproduces", "01_geometry_table"),
+    "F1": ("Contrastive learning brings isotropy", None),
+    "F2": ("High intra-sentence similarity", None),
+    "F3": ("Function tokens move toward the content tokens of their sentence", None),
+    "F4": ("Spurious contextualization falls for semantic tokens", None),
+    "F5": ("... and rises for functional tokens", None),
+    "F6": ("Whole-vocabulary self-similarity at the last layer", None),
+    "F7": ("The space moves toward the origin", None),
+    "F8": ("Fewer rogue dimensions", None),
+    "F9": ("Learning dynamics under default SimCSE", None),
+    "F10": ("Temperature changes the dynamics", None),
+    "F11": ("Batch size changes the dynamics", None),
+    "F12": ("Pooling changes the dynamics", None),
+    "F13": ("The SimCSE anchor reproduces (7 STS tasks)", None),
+}
+
+
+def side_by_side(ours: list[dict], reference: list[dict], metrics: tuple[str, ...]):
+    """A long table: layer, metric, ours, paper, difference (ours - paper), one row per layer and metric."""
+    import pandas as pd
+
+    paper = {(r["layer"], m): r[m] for r in reference for m in metrics if m in r}
+    rows = [dict(layer=r["layer"], metric=m, ours=r[m], paper=paper.get((r["layer"], m)))
+            for r in ours for m in metrics]
+    df = pd.DataFrame(rows)
+    df["difference"] = df["ours"] - df["paper"].astype(float)
+    return df
