@@ -193,8 +193,14 @@ class Geometry:
         return self.anisotropy_per_seed.std(0, ddof=1)
 
     def mean_contributions(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
-        """Per layer, the rogue-dimension contributions averaged over the chosen vocabulary: ``[n_states, d]``."""
-        return self.contributions[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)].mean(1)
+        """Per layer, the rogue-dimension contributions averaged over the chosen vocabulary: ``[n_states, d]``.
+
+        An id whose occurrences are all zero vectors (e.g. the pad embedding of a random MPNet) has no defined
+        contribution (0/0, as in the released code) and is left out of the mean.
+        """
+        picked = self.contributions[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)]
+        defined = ~np.isnan(picked).any(-1, keepdims=True)
+        return np.where(defined, picked, 0).sum(1) / np.maximum(defined.sum(1), 1)
 
     def per_layer(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> list[dict]:
         """One record per layer, with the keys of ``results.json``'s ``metrics.per_layer``."""

@@ -133,11 +133,10 @@ def _tiny(name: str):
         vocab = collections.OrderedDict((w, i) for i, w in enumerate(words))
         tokenizer = BertTokenizer(vocab=vocab, do_lower_case=True)
         config, cls = BertConfig(vocab_size=len(vocab), pad_token_id=0, **size), BertModel
-    else:  # MPNet-style: <s>=0, <pad>=1, </s>=2, <unk>=3, then WordPiece, <mask> last (as all-mpnet-base-v2)
+    else:  # MPNet-style: <s>=0, <pad>=1, </s>=2, <unk>=3, the WordPiece ids + 4, <mask> last (as all-mpnet-base-v2)
         vocab = collections.OrderedDict((w, i) for i, w in enumerate(["<s>", "<pad>", "</s>", "<unk>"]))
         for w in words:
-            if not (w.startswith("[") and w.endswith("]")):
-                vocab.setdefault(w, len(vocab))
+            vocab.setdefault(w, len(vocab))
         vocab["<mask>"] = len(vocab)
         tokenizer = MPNetTokenizer(vocab=vocab, unk_token="<unk>")
         config, cls = MPNetConfig(vocab_size=len(vocab), pad_token_id=1, bos_token_id=0, eos_token_id=2,

@@ -1,0 +1,46 @@
+"""Small fixtures shared by the tests: a synthetic data mirror and corpora with known structure."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+SENTENCES = [
+    "A man is playing a guitar.", "A woman is slicing an onion.", "The cat sits on the mat.",
+    "Two dogs are running through a field.", "A man is playing the piano.", "The girl is eating a sandwich.",
+    "A plane is taking off.", "Someone is cutting a tomato.", "The boy is riding a bike on the road.",
+    "A cat is playing with a ball of string.", "The man is not playing a guitar.", "Kids are swimming.",
+]
+
+
+def write_mirror(root: Path, rows: int = 60) -> Path:
+    """A data mirror with the shared layout: sts/{dev,test}.tsv, corpus/wiki_sentences.txt.gz and SHA256SUMS."""
+    import gzip
+
+    (root / "sts").mkdir(parents=True)
+    (root / "corpus").mkdir()
+    for split, shift in (("test", 0), ("dev", 3)):
+        lines = ["score\tsentence1\tsentence2"]
+        for i in range(rows):
+            a, b = SENTENCES[(i + shift) % len(SENTENCES)], SENTENCES[(i * 7 + 1) % len(SENTENCES)]
+            lines.append(f"{(i % 6) * 0.9:.1f}\t{a} ({i})\t{b}")
+        (root / "sts" / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with gzip.open(root / "corpus" / "wiki_sentences.txt.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(f"{s} Line {i}." for i, s in enumerate(SENTENCES * 3)) + "\n")
+    sums = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        sums.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  ./{path.relative_to(root).as_posix()}")
+    (root / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    return root
+
+
+def random_corpus(n: int, vocab: int, seed: int, min_len: int = 3, max_len: int = 12) -> list[list[int]]:
+    """Token-id lists with repeated ids (ids 10..vocab), framed by 101 ... 102 like BERT."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        body = rng.integers(10, vocab, size=rng.integers(min_len, max_len)).tolist()
+        out.append([101, *body, 102])
+    return out

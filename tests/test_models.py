@@ -1,0 +1,74 @@
+"""lib.models: names users give, tokenizer ids (not just shapes), devices, clear errors."""
+
+import pytest
+import torch
+
+from lib import models
+from lib.params import ParameterError
+
+
+def test_builtin_bert_tokenizer_has_the_real_wordpiece_ids():
+    enc = models.load("tiny-random-bert", "cpu")
+    assert len(enc.tokenizer) == 30522
+    assert enc.tokenizer("Hello, world!")["input_ids"] == [101, 7592, 1010, 2088, 999, 102]
+    assert enc.pad_id == 0 and {100, 101, 102, 103, 0} <= set(enc.special_ids)
+    assert enc.n_layers == 2 and enc.hidden_size == 32
+
+
+def test_builtin_mpnet_style_tokenizer_pads_with_one():
+    enc = models.load("tiny-random-mpnet", "cpu")
+    ids = enc.tokenizer("Hello, world!")["input_ids"]
+    assert ids[0] == 0 and ids[-1] == 2 and ids[1:-1] == [7596, 1014, 2092, 1003]  # WordPiece ids shifted by 4
+    assert enc.pad_id == 1 and enc.tokenizer.convert_ids_to_tokens(1) == "<pad>"
+
+
+def test_builtin_weights_are_seeded():
+    assert models.load("tiny-random-bert", "cpu").fingerprint == models.load("tiny-random-bert", "cpu").fingerprint
+
+
+def test_packaged_minilm_loads_offline_by_short_name_and_hub_id():
+    for name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        assert models.resolve(name).kind == "package"
+    enc = models.load("all-MiniLM-L6-v2", "cpu")
+    assert len(enc.tokenizer) == 30522 and enc.tokenizer("hello world")["input_ids"] == [101, 7592, 2088, 102]
+    assert enc.n_layers == 6 and enc.hidden_size == 384
+
+
+def test_local_folder_round_trip(tmp_path):
+    enc = models.load("tiny-random-mpnet", "cpu")
+    enc.model.save_pretrained(tmp_path / "m")
+    enc.tokenizer.save_pretrained(tmp_path / "m")
+    local = models.load(str(tmp_path / "m"), "cpu")
+    assert local.spec.kind == "local" and local.pad_id == 1
+    batch = enc.tokenizer(["a small test"], return_tensors="pt")
+    with torch.inference_mode():
+        a = enc.model(**batch).last_hidden_state
+        b = local.model(**local.tokenizer(["a small test"], return_tensors="pt")).last_hidden_state
+    assert torch.allclose(a, b)
+
+
+def test_bad_names_name_the_parameter(tmp_path):
+    with pytest.raises(ParameterError, match="`model` = ''"):
+        models.resolve("")
+    with pytest.raises(ParameterError, match="no such folder"):
+        models.resolve("./no/such/folder")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ParameterError, match="config.json"):
+        models.resolve(str(tmp_path / "empty"))
+
+
+def test_unknown_hub_id_offline_says_what_to_do(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ParameterError) as err:
+        models.resolve("no-such-org/no-such-model")
+    assert "`model`" in str(err.value) and "HF_HUB_OFFLINE" in str(err.value) and "local" in str(err.value)
+
+
+def test_devices():
+    assert models.resolve_device("cpu") == "cpu"
+    assert models.resolve_device("auto") in {"cpu", "cuda"}
+    with pytest.raises(ParameterError, match="`device` = 'gpu'"):
+        models.resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="no CUDA GPU"):
+            models.resolve_device("cuda")
