@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 VEGA_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")  # load order
-EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
+EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 RENDERER = "srl-offline"
 
 
@@ -70,9 +70,10 @@ def per_layer_lines(long: pd.DataFrame, title: str) -> alt.Chart:
         tooltip=tooltip,
     )
     lines = base.mark_line(point=alt.OverlayMarkDef(size=45)).add_params(pick)
-    return (lines.properties(width=300, height=240)
+    return (lines.properties(width=250, height=230)
             .facet(column=alt.Column("variant:N", title=None, sort=["raw", "adjusted"]))
-            .properties(title=title))
+            .properties(title=title)
+            .configure_legend(orient="bottom", direction="horizontal", columns=3))
 
 
 def differences(diff: pd.DataFrame, tolerance: float, title: str) -> alt.LayerChart:
@@ -88,4 +89,24 @@ def differences(diff: pd.DataFrame, tolerance: float, title: str) -> alt.LayerCh
         tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("layer:O"),
                  alt.Tooltip("difference:Q", format="+.4f")],
     )
-    return (band + zero + points).properties(width=520, height=220, title=title)
+    return (band + zero + points).properties(width=520, height=180, title=title)
+
+
+def seed_spread(per_seed: pd.DataFrame, released: pd.DataFrame, title: str, k: float = 3.0) -> alt.LayerChart:
+    """A per-seed estimate against one released value: dots = seeds, bar = mean ± k sd, black tick = released.
+
+    ``per_seed``: layer, seed, anisotropy; ``released``: layer, anisotropy.
+    """
+    x = alt.X("layer:O", title="layer", axis=alt.Axis(labelAngle=0))
+    dots = alt.Chart(per_seed).mark_circle(size=35, opacity=0.6).encode(
+        x=x, y=alt.Y("anisotropy:Q", title="A (mean pairwise cosine)"),
+        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("seed:O"), alt.Tooltip("anisotropy:Q", format=".4f")])
+    spread = alt.Chart(per_seed).transform_aggregate(
+        mean="mean(anisotropy)", sd="stdev(anisotropy)", groupby=["layer"]
+    ).transform_calculate(lo=f"datum.mean - {k} * datum.sd", hi=f"datum.mean + {k} * datum.sd")
+    bars = spread.mark_rule(strokeWidth=2, opacity=0.5).encode(
+        x=x, y="lo:Q", y2="hi:Q",
+        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("sd:Q", format=".4f")])
+    ticks = alt.Chart(released).mark_tick(color="black", thickness=2, size=18).encode(
+        x=x, y="anisotropy:Q", tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("anisotropy:Q", title="released")])
+    return (bars + dots + ticks).properties(width=520, height=180, title=title)

@@ -1,0 +1,44 @@
+# Two commands on a fresh clone (each installs what it needs into .venv):
+#   make book   -- build the browsable HTML book into _build/html (no chapter is re-executed)
+#   make test   -- run the unit tests and execute every chapter (nbval), offline
+# Others: make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench,
+#         make check-book (the built book renders its charts offline, in headless Chromium).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# The local data mirror: $SRL_DATA_DIR if set, else a shared/data folder beside the checkout when there is one.
+SRL_DATA_DIR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
+export SRL_DATA_DIR
+
+.PHONY: install book test check-book publish bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--config-settings editable_mode=compat -e .
+	touch $@
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python -m lib.scorecard
+	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
+	@echo "The book: _build/html/index.html"
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+check-book: $(STAMP)
+	$(BIN)/python -m pytest tests/rendered_book.py -p no:nbval -p no:cacheprovider -o addopts="" -q
+
+publish: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m lib.run $(CHAPTER) --publish
+
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_geometry.py
+
+clean:
+	rm -rf _build runs
