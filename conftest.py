@@ -10,3 +10,8 @@ import tempfile
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("SRL_OUT_DIR", tempfile.mkdtemp(prefix="srl-test-runs-"))
+
+
+def pytest_report_header(config):
+    mirror = os.environ.get("SRL_DATA_DIR") or "none (chapters need one: set SRL_DATA_DIR; the hub is off in tests)"
+    return [f"data mirror: {mirror}", f"chapter results go to: {os.environ['SRL_OUT_DIR']}"]

@@ -92,16 +92,26 @@ def mirror_dir(data_dir: str | os.PathLike | None = "") -> Path | None:
     return path.resolve()
 
 
+def hub_offline() -> bool:
+    """Whether the user switched the hub off (``HF_HUB_OFFLINE``): then only the local HF cache may be used."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def hub_unreachable_reason() -> str | None:
-    """Why the hub cannot be used right now, or ``None`` when it can (a 3-second check, no retry loop)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+    """Why the hub cannot be reached right now, or ``None`` when it can (one 3-second check, no retry loop).
+
+    Behind a proxy the check is skipped (the libraries then go through the proxy and report their own errors).
+    """
+    if hub_offline():
         return "the Hugging Face hub is switched off (HF_HUB_OFFLINE is set)"
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    host = urlparse(endpoint).hostname or "huggingface.co"
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
     try:
-        socket.create_connection((host, 443), timeout=3).close()
+        socket.create_connection((host, port), timeout=3).close()
     except OSError as err:
-        return f"the Hugging Face hub ({host}) cannot be reached ({err.__class__.__name__})"
+        return f"the Hugging Face hub ({host}:{port}) cannot be reached ({err.__class__.__name__})"
     return None
 
 
@@ -226,14 +236,20 @@ def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = ""
             raise DataUnavailable(f"the hub copy of {name!r} ({src.hub_id}) has no {split!r} split; use a local "
                                   f"mirror (set {ENV_DATA_DIR} or pass data_dir) for it.")
         reason = hub_unreachable_reason()
-        if reason:
-            raise DataUnavailable(
-                f"dataset {name!r} (split {split!r}) is not available: no local data mirror is configured and "
-                f"{reason}. Provide it either way: (1) point the project at a local mirror with the layout of "
-                f"shared/data -- set the environment variable {ENV_DATA_DIR}=/path/to/data, or pass the "
-                f"parameter data_dir='/path/to/data' -- or (2) go online (unset HF_HUB_OFFLINE) so that it "
-                f"loads from the hub as {src.hub_id!r}.")
-        cols, source = _from_hub(name, src, split, limit)
+        unavailable = DataUnavailable(
+            f"dataset {name!r} (split {split!r}) is not available: no local data mirror is configured and "
+            f"{reason}{' and it is not in the local Hugging Face cache' if hub_offline() else ''}. Provide it "
+            f"either way: (1) point the project at a local mirror with the layout of shared/data -- set the "
+            f"environment variable {ENV_DATA_DIR}=/path/to/data, or pass the parameter data_dir='/path/to/data' "
+            f"-- or (2) go online (unset HF_HUB_OFFLINE) so that it loads from the hub as {src.hub_id!r}.")
+        if reason and not hub_offline():
+            raise unavailable
+        try:  # online; or offline with HF_HUB_OFFLINE set, where the libraries read their cache and never retry
+            cols, source = _from_hub(name, src, split, limit)
+        except Exception as err:
+            if reason:
+                raise unavailable from err
+            raise
         digest = ""
     if limit is not None:
         cols = {k: v[:limit] for k, v in cols.items()}

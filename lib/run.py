@@ -100,13 +100,16 @@ def build_parameters(nb, scale: str | None, overrides: dict) -> dict:
     return params
 
 
-def parse_assignment(text: str) -> tuple[str, object]:
-    """``name=value`` with ``value`` read as YAML (so ``seeds=[0,1]``, ``special_in_vocab=false``, ``model=x``)."""
+def parse_assignment(text: str, declared: dict | None = None) -> tuple[str, object]:
+    """``name=value``. The value is read as YAML (``seeds=[0,1]``, ``special_in_vocab=false``) unless the
+    parameter's default is a string, which keeps the text as typed (so ``model=yes`` stays ``'yes'``)."""
     if "=" not in text:
         raise ParameterError("-p", text, "expected name=value, e.g. -p seeds=[0,1,2]")
-    name, raw = text.split("=", 1)
+    name, raw = (part.strip() if i == 0 else part for i, part in enumerate(text.split("=", 1)))
+    if declared is not None and isinstance(declared.get(name), str):
+        return name, raw
     value = yaml.safe_load(raw) if raw.strip() else ""
-    return name.strip(), raw if value is None else value
+    return name, raw if value is None else value
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -137,7 +140,11 @@ def run(chapter: str, scale: str | None = None, overrides: dict | None = None, p
     effective = {**defaults, **params}
     out_dir = resolve_out_dir(params.get("out_dir", ""), source.stem, effective)
     params["out_dir"] = str(out_dir)
-    execute(nb, out_dir / f"{source.stem}.ipynb", params, progress=progress)
+    try:
+        execute(nb, out_dir / f"{source.stem}.ipynb", params, progress=progress)
+    except Exception as err:
+        err.notebook = out_dir / f"{source.stem}.ipynb"  # saved up to the failing cell
+        raise
     return out_dir
 
 
@@ -157,26 +164,42 @@ def in_sync(source: Path, notebook: Path) -> bool:
     import jupytext
 
     def cells(nb):
-        return [(c.cell_type, c.source.strip()) for c in nb.cells]
+        return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
 
     return cells(jupytext.read(source)) == cells(jupytext.read(notebook))
 
 
 def publish(chapter: str, progress: bool = True) -> Path:
-    """Execute a chapter with its defaults and make the result its published page and results.json."""
+    """Execute a chapter with its defaults and make the result its published page and results.json.
+
+    The run goes to a temporary folder; the page and ``book/results/<chapter>/results.json`` are replaced only
+    once it has finished, injected no parameter and still pairs with its source.
+    """
+    import shutil
+
     import nbformat
 
+    from .results import git_state
+
     source = find_chapter(chapter)
+    if git_state().get("dirty"):
+        print("warning: the working tree has uncommitted changes; commit the chapter's source first so the "
+              "page's provenance names a clean commit", file=sys.stderr)
     nb = read_chapter(source)
+    target, published = source.with_suffix(".ipynb"), PUBLISHED / source.stem / "results.json"
     with tempfile.TemporaryDirectory() as tmp:
-        executed = execute(nb, Path(tmp) / "executed.ipynb", {}, env={ENV_OUT_DIR: str(PUBLISHED)},
-                           progress=progress)
-    if any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells):
-        raise RuntimeError("a published run must use the chapter's own defaults (no injected parameters)")
-    target = source.with_suffix(".ipynb")
-    nbformat.write(strip_papermill(executed), str(target))
-    if not in_sync(source, target):
-        raise RuntimeError(f"{target.name} is out of sync with {source.name} after publishing")
+        executed = execute(nb, Path(tmp) / "executed.ipynb", {}, env={ENV_OUT_DIR: tmp}, progress=progress)
+        if any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells):
+            raise RuntimeError("a published run must use the chapter's own defaults (no injected parameters)")
+        staged = Path(tmp) / f"{source.stem}.ipynb"
+        nbformat.write(strip_papermill(executed), str(staged))
+        if not in_sync(source, staged):
+            raise RuntimeError(f"the executed notebook no longer pairs with {source.name}")
+        published.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tmp) / source.stem / "results.json", published.with_suffix(".json.tmp"))
+        shutil.copyfile(staged, target.with_suffix(".ipynb.tmp"))
+        os.replace(published.with_suffix(".json.tmp"), published)
+        os.replace(target.with_suffix(".ipynb.tmp"), target)
     return target
 
 
@@ -207,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "drop -p/--scale, or change the defaults in the chapter itself")
             print(f"published {publish(args.chapter, progress=not args.quiet).relative_to(REPO_ROOT)}")
             return 0
-        overrides = dict(parse_assignment(p) for p in args.param)
+        declared = declared_parameters(read_chapter(find_chapter(args.chapter)))
+        overrides = dict(parse_assignment(p, declared) for p in args.param)
         out_dir = run(args.chapter, args.scale, overrides, progress=not args.quiet)
         print(f"results: {out_dir / 'results.json'}")
         return 0
@@ -216,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as err:  # papermill's execution errors name the failing cell and the notebook it saved
         if err.__class__.__name__ == "PapermillExecutionError":
-            print(f"error: the chapter failed: {err.ename}: {err.evalue}", file=sys.stderr)
+            print(f"error: the chapter failed: {err.ename}: {err.evalue}\n"
+                  f"the notebook, executed up to the failing cell: {getattr(err, 'notebook', '?')}", file=sys.stderr)
             return 1
         raise
 

@@ -33,28 +33,29 @@ def status(doc: dict) -> str:
     if not checks:
         return "no checks recorded"
     passed = sum(c["passed"] for c in checks)
-    return f"{'✅' if passed == len(checks) else '❌'} {passed}/{len(checks)} checks hold"
+    return f"{'✓' if passed == len(checks) else '✗'} {passed}/{len(checks)} checks hold"
 
 
 def render(runs: list[tuple[str, dict]]) -> str:
     by_finding = {doc["finding"]: (chapter, doc) for chapter, doc in runs}
     lines = ["# Reproduction scorecard", "",
              "Built by `lib/scorecard.py` from the `results.json` of every published run (`book/results/`). "
-             "A check compares one measured number with the paper's, within the tolerance its chapter states.", "",
-             "| finding | claim | chapter | scale | model | status | worst \\|Δ\\| / tolerance | commit | run |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "A check compares one measured number with the paper's, within the tolerance its chapter states; "
+             "the worst check is shown as |Δ| / tolerance (≤ 1 holds).", "",
+             "| finding | claim | status | worst | run: chapter · scale · model · commit · date |",
+             "|---|---|---|---|---|"]
     for fid, (claim, _) in FINDINGS.items():
         if fid not in by_finding:
-            lines.append(f"| {fid} | {claim} | — | — | — | not yet reproduced | — | — | — |")
+            lines.append(f"| {fid} | {claim} | not yet reproduced | — | — |")
             continue
         chapter, doc = by_finding[fid]
         prov = doc["provenance"]
         ratios = [abs(c["difference"]) / c["tolerance"] for c in doc.get("checks", [])
                   if c.get("difference") is not None and c["tolerance"] > 0]
         commit = (prov.get("git", {}).get("commit") or "unknown")[:10]
-        lines.append(f"| {fid} | {claim} | [{chapter}]({chapter}) | {prov.get('scale', '?')} | "
-                     f"`{prov['model']['name']}` | {status(doc)} | {_fmt(max(ratios) if ratios else None, '.2f')} | "
-                     f"`{commit}` | {prov.get('started_at', '?')[:10]} |")
+        lines.append(f"| {fid} | {claim} | {status(doc)} | {_fmt(max(ratios) if ratios else None, '.2f')} | "
+                     f"[{chapter}]({chapter}) · {prov.get('scale', '?')} · `{prov['model']['name']}` · "
+                     f"`{commit}` · {prov.get('started_at', '?')[:10]} |")
     for fid, (chapter, doc) in by_finding.items():
         checks = doc.get("checks", [])
         lines += ["", f"## {fid} · {FINDINGS.get(fid, ('?',))[0]}", "",
@@ -67,7 +68,7 @@ def render(runs: list[tuple[str, dict]]) -> str:
         for c in checks:
             lines.append(f"| {c['claim']} | {_fmt(c['measured'])} | {_fmt(c['reference'], '.3f')} | "
                          f"{_fmt(c['difference'], '+.4f')} | {_fmt(c['tolerance'])} | "
-                         f"{'✅' if c['passed'] else '❌'} |")
+                         f"{'✓' if c['passed'] else '✗'} |")
     return "\n".join(lines) + "\n"
 
 

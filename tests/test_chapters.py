@@ -45,7 +45,11 @@ def test_scale_presets_and_overrides_are_checked():
         run.build_parameters(nb, "huge", {})
 
 
-def test_assignments_parse_as_yaml():
+def test_assignments_parse_as_yaml_except_for_strings():
+    declared = run.declared_parameters(run.read_chapter(run.find_chapter("01")))
+    assert run.parse_assignment("model=yes", declared) == ("model", "yes")
+    assert run.parse_assignment("column=1234", declared) == ("column", "1234")
+    assert run.parse_assignment("seeds=[2,3]", declared) == ("seeds", [2, 3])
     assert run.parse_assignment("seeds=[0, 1]") == ("seeds", [0, 1])
     assert run.parse_assignment("special_in_vocab=false") == ("special_in_vocab", False)
     assert run.parse_assignment("model=sentence-transformers/all-MiniLM-L6-v2") == \
@@ -93,7 +97,11 @@ def test_an_mpnet_style_local_model_runs_unchanged(mirror, tmp_path):
     doc = _results(out)
     assert doc["provenance"]["model"]["pad_id"] == 1 and doc["provenance"]["model"]["kind"] == "local"
     assert str(tmp_path) not in doc["provenance"]["model"]["source"]
-    assert len(doc["metrics"]["per_layer"]) == 3
+    metrics = doc["metrics"]
+    assert len(metrics["per_layer"]) == 3 and metrics["pad_in_vocabulary"]  # pad id 1 counted like pad id 0
+    # special_in_vocab=False is honoured: the headline differs from the as-released vocabulary
+    headline = [r["self_sim"] for r in metrics["per_layer"]]
+    assert headline != pytest.approx(metrics["self_sim_variants"]["as released"], abs=1e-6)
 
 
 @pytest.mark.parametrize("override,needle", [
@@ -137,5 +145,36 @@ def test_published_results_json(source):
     assert doc["finding"] == meta["finding"] and {"params", "metrics", "provenance"} <= doc.keys()
     assert doc["params"] == run.declared_parameters(run.read_chapter(source))  # published = the chapter's defaults
     assert doc["provenance"]["git"]["commit"] != "unknown"
+    assert doc["checks"] and all(c["passed"] for c in doc["checks"])
     if doc["finding"] == "F0":
         assert all(PER_LAYER_KEYS <= r.keys() for r in doc["metrics"]["per_layer"])
+    # the page shows this very run: its provenance cell prints the run's start time
+    assert doc["provenance"]["started_at"] in source.with_suffix(".ipynb").read_text()
+
+
+def test_publish_replaces_page_and_results_only_after_a_clean_run(tmp_path, monkeypatch):
+    """publish() on a throwaway book: the page and results.json change together, and only when the run passed."""
+    import jupytext
+
+    book = tmp_path / "book"
+    book.mkdir()
+    source = book / "01_demo.py"
+    text = ('# %% tags=["parameters"]\nvalue: int = 3\nout_dir: str = ""\n\n'
+            '# %%\nfrom lib import results\n'
+            'results.write(results.resolve_out_dir(out_dir, "01_demo", {}), "F0", {"value": value}, {"x": value},'
+            ' {"started_at": "t"}, [results.within("x", value, 3, 0)])\nassert value == 3\n')
+    source.write_text(text)
+    jupytext.write(jupytext.read(source), book / "01_demo.ipynb")  # the old, unexecuted page
+    monkeypatch.setattr(run, "BOOK", book)
+    monkeypatch.setattr(run, "PUBLISHED", book / "results")
+    page = run.publish("01", progress=False)
+    doc = json.loads((book / "results" / "01_demo" / "results.json").read_text())
+    assert doc["metrics"] == {"x": 3} and run.in_sync(source, page)
+    executed = nbformat.read(page, 4)
+    assert all(c.get("execution_count") for c in executed.cells) and "papermill" not in executed.metadata
+    # a failing chapter leaves the published page and results untouched
+    before = (page.read_text(), (book / "results" / "01_demo" / "results.json").read_text())
+    source.write_text(text.replace("value: int = 3", "value: int = 4"))
+    with pytest.raises(PapermillExecutionError):
+        run.publish("01", progress=False)
+    assert (page.read_text(), (book / "results" / "01_demo" / "results.json").read_text()) == before

@@ -110,3 +110,24 @@ def test_hub_path_maps_splits_and_scores(monkeypatch):
 def test_texts_hash_depends_on_every_sentence():
     assert data.texts_sha256(["a", "b"]) != data.texts_sha256(["a", "b "])
     assert data.texts_sha256(["a", "b"]) == data.texts_sha256(["a", "b"])
+
+
+def test_hub_reachability_check(monkeypatch):
+    import socket
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert "HF_HUB_OFFLINE" in data.hub_unreachable_reason()
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    asked = []
+
+    def refuse(address, timeout):
+        asked.append(address)
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.internal:8080")
+    assert "hub.internal:8080" in data.hub_unreachable_reason() and asked == [("hub.internal", 8080)]
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    assert data.hub_unreachable_reason() is None  # behind a proxy the libraries report for themselves

@@ -142,6 +142,15 @@ def test_streaming_metrics_match_the_loop_reference(pad_id, batch_size):
     geo = _stream(hidden.astype(np.float32), token_ids, pad_id, samples, batch_size)
     ref = loop_metrics(list(hidden.astype(np.float32)), padded, lengths, samples)
     _compare(geo, ref, atol=1e-6)
+    # seed aggregation and the rogue-dimension summary, from the reference's per-id numbers
+    per_seed = np.array(ref["anisotropy_per_seed"])
+    assert np.allclose(geo.anisotropy, per_seed.mean(0)) and np.allclose(geo.anisotropy_sd, per_seed.std(0, ddof=1))
+    for layer, record in enumerate(geo.per_layer()):
+        mean_c = np.mean(list(ref["contributions"][layer].values()), axis=0)
+        assert np.allclose(geo.mean_contributions()[layer], mean_c, atol=1e-6)
+        assert record["rogue_top1_share"] == pytest.approx(mean_c.max(), abs=1e-6)
+        assert record["rogue_top3_share"] == pytest.approx(np.sort(mean_c)[-3:].sum(), abs=1e-6)
+        assert record["rogue_top_dims"][0] == int(mean_c.argmax())
     # the layer means and the quirk switches agree with the reference's own vocabulary filters
     for pad_in, special_in in [(True, True), (False, True), (False, False)]:
         drop = set() if pad_in else {pad_id}
@@ -187,3 +196,20 @@ def test_analyse_matches_the_authors_padded_layout(name):
     assert [r["layer"] for r in table] == list(range(encoder.n_layers + 1))
     assert {"layer", "anisotropy", "anisotropy_sd", "self_sim", "self_sim_adj", "intra_sim", "intra_sim_adj",
             "norm"} <= table[0].keys()
+
+
+def test_released_rounding_of_ids():
+    geo = geometry.Geometry(np.array([3, 4]), np.array([5, 5]), np.array([2, 2]),
+                            np.array([[0.12345, 0.98765]]), np.zeros((1, 2, 2), np.float32), np.zeros(1), np.ones(1),
+                            np.zeros((1, 1)), [0], pad_id=0)
+    assert geo.self_sim(decimals=3)[0] == pytest.approx((0.123 + 0.988) / 2)
+    assert geo.self_sim()[0] == pytest.approx((0.12345 + 0.98765) / 2)
+
+
+def test_long_sentences_are_truncated_to_what_the_model_takes():
+    encoder = models.load("tiny-random-bert", "cpu")
+    assert encoder.max_length == 512
+    assert models.load("tiny-random-mpnet", "cpu").max_length == 512  # 514 positions, offset past the pad index
+    texts = [" ".join(["word"] * 700), "A short one."] * 3
+    geo = geometry.analyse(encoder, texts, seeds=[0], n_samples=4, batch_size=2, progress=False)
+    assert geo.n_states == 3 and np.isfinite(geo.intra_sim).all()

@@ -39,6 +39,15 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
+def test_results_are_readable_like_any_file(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = results.atomic_write_text(tmp_path / "r.json", "{}")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+
+
 def test_results_json_round_trip_with_nan(tmp_path):
     path = results.write(tmp_path / "run", "F0", {"seeds": (0, 1)}, {"x": float("nan"), "y": [1.5]}, {"p": 1},
                          [results.within("c", 1.001, 1.0, 0.002)])
@@ -76,11 +85,11 @@ def _doc(passed=True):
 
 def test_scorecard_lists_every_finding_and_the_checks():
     page = scorecard.render([("01_geometry_table", _doc())])
-    assert "| F0 |" in page and "✅ 2/2 checks hold" in page and "`abc123def4`" in page
+    assert "| F0 |" in page and "✓ 2/2 checks hold" in page and "`abc123def4`" in page
     assert page.count("not yet reproduced") == 13  # F1..F13
-    assert "| self_sim layer 1 | 0.9030 | 0.903 | +0.0000 | 0.0020 | ✅ |" in page
+    assert "| self_sim layer 1 | 0.9030 | 0.903 | +0.0000 | 0.0020 | ✓ |" in page
     failing = scorecard.render([("01_geometry_table", _doc(passed=False))])
-    assert "❌ 1/2 checks hold" in failing
+    assert "✗ 1/2 checks hold" in failing
 
 
 def test_scorecard_reads_the_published_runs():
