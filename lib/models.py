@@ -199,6 +199,10 @@ def resolve_device(device: str) -> str:
 
 def load(name: str | ModelSpec, device: str = "auto") -> Encoder:
     """Load an encoder (eval mode, on ``device``) and its tokenizer."""
+    import warnings
+
+    # tqdm.auto warns, in notebooks without ipywidgets, when transformers imports it; our bars are plain text
+    warnings.filterwarnings("ignore", message="IProgress not found")
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 

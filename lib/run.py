@@ -149,13 +149,16 @@ def run(chapter: str, scale: str | None = None, overrides: dict | None = None, p
 
 
 def strip_papermill(nb):
-    """Drop papermill's bookkeeping so the notebook pairs cleanly with its py:percent source."""
+    """Drop papermill's bookkeeping so the notebook pairs cleanly with its py:percent source, and stderr streams
+    (progress bars and library warnings, which the book does not show and which name paths of this machine)."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.metadata.get("tags") == []:
             cell.metadata.pop("tags")
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
     return nb
 
 

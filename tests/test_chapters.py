@@ -134,8 +134,9 @@ def test_published_notebook_is_paired_executed_and_clean(source):
     assert all(c.get("execution_count") for c in code), "every cell was executed"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert "papermill" not in nb.metadata
+    assert not [o for c in code for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
     text = notebook.read_text()
-    assert str(REPO_ROOT) not in text and "cdn.jsdelivr" not in text
+    assert str(REPO_ROOT) not in text and "site-packages" not in text and "cdn.jsdelivr" not in text
 
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
