@@ -21,8 +21,9 @@ scalars, accumulated batch by batch -- no n x n matrices, no per-token Python lo
 
 Quirks of the released code, kept as switches whose defaults reproduce the released numbers: the pad id is
 counted and so enters the self-similarity vocabulary (``pad_in_vocab``); special tokens ([CLS], [SEP], <s>, ...)
-are in it too (``special_in_vocab``). The released code also rounds each token's self-similarity and each
-anisotropy value to 3 decimals before averaging; we do not round (the effect on a layer mean is < 0.0005).
+are in it too (``special_in_vocab``). The released code also rounds each token's self-similarity (and each
+anisotropy value) to 3 decimals before averaging; we keep full precision, and ``Geometry.self_sim(decimals=3)``
+redoes the released rounding when a comparison with their full-precision output needs it.
 """
 
 from __future__ import annotations
