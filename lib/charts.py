@@ -14,7 +14,6 @@ import uuid
 import altair as alt
 import pandas as pd
 
-VEGA_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")  # load order
 EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 RENDERER = "srl-offline"
 

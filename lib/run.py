@@ -105,7 +105,8 @@ def parse_assignment(text: str, declared: dict | None = None) -> tuple[str, obje
     parameter's default is a string, which keeps the text as typed (so ``model=yes`` stays ``'yes'``)."""
     if "=" not in text:
         raise ParameterError("-p", text, "expected name=value, e.g. -p seeds=[0,1,2]")
-    name, raw = (part.strip() if i == 0 else part for i, part in enumerate(text.split("=", 1)))
+    name, raw = text.split("=", 1)
+    name = name.strip()
     if declared is not None and isinstance(declared.get(name), str):
         return name, raw
     value = yaml.safe_load(raw) if raw.strip() else ""
@@ -178,11 +179,9 @@ def publish(chapter: str, progress: bool = True) -> Path:
     The run goes to a temporary folder; the page and ``book/results/<chapter>/results.json`` are replaced only
     once it has finished, injected no parameter and still pairs with its source.
     """
-    import shutil
-
     import nbformat
 
-    from .results import git_state
+    from .results import atomic_write_text, git_state
 
     source = find_chapter(chapter)
     if git_state().get("dirty"):
@@ -198,11 +197,8 @@ def publish(chapter: str, progress: bool = True) -> Path:
         nbformat.write(strip_papermill(executed), str(staged))
         if not in_sync(source, staged):
             raise RuntimeError(f"the executed notebook no longer pairs with {source.name}")
-        published.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(tmp) / source.stem / "results.json", published.with_suffix(".json.tmp"))
-        shutil.copyfile(staged, target.with_suffix(".ipynb.tmp"))
-        os.replace(published.with_suffix(".json.tmp"), published)
-        os.replace(target.with_suffix(".ipynb.tmp"), target)
+        atomic_write_text(published, (Path(tmp) / source.stem / "results.json").read_text(encoding="utf-8"))
+        atomic_write_text(target, staged.read_text(encoding="utf-8"))
     return target
 
 
