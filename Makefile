@@ -1,8 +1,9 @@
 # Two commands on a fresh clone (each installs what it needs into .venv):
 #   make book   -- build the browsable HTML book into _build/html (no chapter is re-executed)
-#   make test   -- run the unit tests and execute every chapter (nbval), offline
-# Others: make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench,
-#         make check-book (the built book renders its charts offline, in headless Chromium).
+#   make test   -- run the unit tests and execute every chapter at its CI scale (nbval), offline
+# Others: make test-smoke (seconds-scale tests only), make test-pocket (real models and data), make test-gpu,
+#         make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench,
+#         make check-book (the built book renders its charts and math offline, in headless Chromium).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed-stamp
 SRL_DATA_DIR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
 export SRL_DATA_DIR
 
-.PHONY: install book test check-book publish bench clean
+.PHONY: install book test test-smoke test-pocket test-gpu check-book publish bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,12 +25,21 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python -m lib.scorecard
+	$(BIN)/python -m lib.book.pages
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
 	@echo "The book: _build/html/index.html"
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+test-smoke: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not pocket and not gpu"
+
+test-pocket: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m pocket
+
+test-gpu: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m gpu
 
 check-book: $(STAMP)
 	$(BIN)/python -m pytest tests/rendered_book.py -p no:nbval -p no:cacheprovider -o addopts="" -q

@@ -30,7 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib import data, encode, geometry, models  # noqa: E402
+from lib.science import data, encode, geometry, models  # noqa: E402
 from tests.loop_reference import loop_metrics, pad_matrix  # noqa: E402
 
 SEEDS, N_SAMPLES = [0, 1, 2, 3, 4], 1000
@@ -68,8 +68,9 @@ def max_abs_diff(geo, ref) -> float:
     for layer in range(geo.n_states):
         for w, v in ref["self_sim_per_id"][layer].items():
             k = int(np.searchsorted(geo.vocab_ids, w))
+            row = int(np.searchsorted(geo.vocab_ids[geo.measured], w))
             diffs.append(abs(geo.self_sim_per_id[layer, k] - v))
-            diffs.append(np.nanmax(np.abs(geo.contributions[layer, k] - ref["contributions"][layer][w])))
+            diffs.append(np.nanmax(np.abs(geo.contributions(layer)[row] - ref["contributions"][layer][w])))
     return float(max(diffs))
 
 

@@ -4,8 +4,8 @@ import gzip
 
 import pytest
 
-from lib import data
-from lib.params import ParameterError
+from lib.science import data
+from lib.science.params import ParameterError
 from tests.helpers import SENTENCES, write_mirror
 
 
@@ -131,3 +131,16 @@ def test_hub_reachability_check(monkeypatch):
     assert "hub.internal:8080" in data.hub_unreachable_reason() and asked == [("hub.internal", 8080)]
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
     assert data.hub_unreachable_reason() is None  # behind a proxy the libraries report for themselves
+
+
+def test_mirror_identity_names_content_not_place(mirror, tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "elsewhere" / "mirror"
+    shutil.copytree(mirror, copy)
+    assert data.mirror_identity(mirror) == data.mirror_identity(copy) != "hub"
+    (copy / "SHA256SUMS").chmod(0o644)
+    (copy / "SHA256SUMS").write_text((copy / "SHA256SUMS").read_text() + "\n")
+    assert data.mirror_identity(mirror) != data.mirror_identity(copy)
+    monkeypatch.delenv(data.ENV_DATA_DIR, raising=False)
+    assert data.mirror_identity("") == "hub"

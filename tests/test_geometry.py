@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lib import encode, geometry, models
-from lib.geometry import (Accumulator, dimension_contributions, intra_similarity, mean_pairwise_cosine,
+from lib.science import encode, geometry, models
+from lib.science.geometry import (Accumulator, dimension_contributions, intra_similarity, mean_pairwise_cosine,
                           plan_tokens, sample_tokens, top_k_share)
 from tests.helpers import SENTENCES, random_corpus
 from tests.loop_reference import loop_metrics, pad_matrix
@@ -121,8 +121,9 @@ def _compare(geo, ref, atol):
         assert ours.keys() == ref["self_sim_per_id"][layer].keys()
         for w, v in ref["self_sim_per_id"][layer].items():
             assert ours[w] == pytest.approx(v, abs=atol)
-            k = int(np.searchsorted(geo.vocab_ids, w))
-            assert np.allclose(geo.contributions[layer, k], ref["contributions"][layer][w], atol=atol, equal_nan=True)
+            row = int(np.searchsorted(geo.vocab_ids[geo.measured], w))
+            assert np.allclose(geo.contributions(layer)[row], ref["contributions"][layer][w], atol=atol,
+                               equal_nan=True)
     assert np.allclose(geo.intra_sim, ref["intra_sim"], atol=atol)
     assert np.allclose(geo.norm, ref["norm"], rtol=1e-6)
     assert np.allclose(geo.anisotropy_per_seed, ref["anisotropy_per_seed"], atol=atol)
@@ -151,6 +152,10 @@ def test_streaming_metrics_match_the_loop_reference(pad_id, batch_size):
         assert record["rogue_top1_share"] == pytest.approx(mean_c.max(), abs=1e-6)
         assert record["rogue_top3_share"] == pytest.approx(np.sort(mean_c)[-3:].sum(), abs=1e-6)
         assert record["rogue_top_dims"][0] == int(mean_c.argmax())
+        per_id = np.array(list(ref["contributions"][layer].values()))
+        assert geo.rogue_shares(1, "per_token")[layer] == pytest.approx(per_id.max(1).mean(), abs=1e-6)
+        assert geo.rogue_shares(3, "per_token")[layer] == pytest.approx(np.sort(per_id, 1)[:, -3:].sum(1).mean(),
+                                                                         abs=1e-6)
     # the layer means and the quirk switches agree with the reference's own vocabulary filters
     for pad_in, special_in in [(True, True), (False, True), (False, False)]:
         drop = set() if pad_in else {pad_id}
@@ -200,7 +205,7 @@ def test_analyse_matches_the_authors_padded_layout(name):
 
 def test_released_rounding_of_ids():
     geo = geometry.Geometry(np.array([3, 4]), np.array([5, 5]), np.array([2, 2]),
-                            np.array([[0.12345, 0.98765]]), np.zeros((1, 2, 2), np.float32), np.zeros(1), np.ones(1),
+                            np.array([[0.12345, 0.98765]]), np.zeros((1, 2, 2)), np.zeros(1), np.ones(1),
                             np.zeros((1, 1)), [0], pad_id=0)
     assert geo.self_sim(decimals=3)[0] == pytest.approx((0.123 + 0.988) / 2)
     assert geo.self_sim()[0] == pytest.approx((0.12345 + 0.98765) / 2)
@@ -213,3 +218,65 @@ def test_long_sentences_are_truncated_to_what_the_model_takes():
     texts = [" ".join(["word"] * 700), "A short one."] * 3
     geo = geometry.analyse(encoder, texts, seeds=[0], n_samples=4, batch_size=2, progress=False)
     assert geo.n_states == 3 and np.isfinite(geo.intra_sim).all()
+
+
+# --------------------------------------------------------------------------------------------- review fixes
+@pytest.mark.parametrize("pad_id", [0, 102])  # 102: a tokenizer whose pad id is also its end-of-sentence id
+def test_a_pad_id_in_the_text_is_one_first_occurrence_not_two(pad_id):
+    """The released code takes row.index(pad) in the padded row: a real occurrence, if any, else the first pad."""
+    ids = [[101, 7, pad_id, 8, 102], [101, 7, 102], [101, 9, 9, 102], [101, 8, 8, 9, 9, 9, 102]]
+    if pad_id == 102:
+        ids = [[101, 7, 102, 8, 102], [101, 7, 102], [101, 9, 9, 102], [101, 8, 8, 9, 9, 9, 102]]
+    plan = plan_tokens(ids, pad_id, min_count=3)
+    padded = pad_matrix(ids, pad_id)
+    slot = {w: k for k, w in enumerate(plan.vocab_ids[plan.measured].tolist())}
+    occ = [(s, int(plan.occ_slot[r]), int(plan.occ_pos[r])) for s in range(4)
+           for r in range(plan.occ_ptr[s], plan.occ_ptr[s + 1])]
+    pads = [(s, p) for s, k, p in occ if k == slot[pad_id]]
+    expect = [(s, list(row).index(pad_id)) for s, row in enumerate(padded.tolist()) if pad_id in row]
+    assert pads == expect  # one per sentence holding the id, at the released position
+    assert plan.contexts[list(plan.vocab_ids).index(pad_id)] == len(expect)
+
+
+def test_only_ids_that_enter_a_mean_are_accumulated():
+    ids = [[101, 5, 5, 5, 5, 5, 102], [101, 6, 102], [101, 6, 102], [101, 6, 102], [101, 6, 7, 102]]
+    plan = plan_tokens(ids, 0)  # id 5: counted 5 times, in one sentence only
+    assert 5 in plan.vocab_ids and plan.contexts[list(plan.vocab_ids).index(5)] == 1
+    acc = Accumulator(plan, [], 2, 4)
+    assert acc.unit_sum.shape == (2, int(plan.measured.sum()), 4) and 5 not in plan.vocab_ids[plan.measured]
+
+
+def test_rogue_readings_on_constructed_tokens():
+    """Token a always points along dimension 0, token b along dimension 1 (plus small noise).
+
+    mean_vector: the mean contribution is about (0.5, 0.5, ...): top-1 share ~0.5, top-2 ~1.
+    per_token: each token is concentrated in one dimension: top-1 share ~1.
+    """
+    gen = np.random.default_rng(0)
+    d, n = 6, 20
+    a = np.zeros((n, d)); a[:, 0] = 5.0
+    b = np.zeros((n, d)); b[:, 1] = 5.0
+    units = [x + 0.01 * gen.normal(size=x.shape) for x in (a, b)]
+    unit_sum = np.stack([(u / np.linalg.norm(u, axis=1, keepdims=True)).sum(0) for u in units])[None]
+    geo = geometry.Geometry(np.array([10, 11]), np.array([n, n]), np.array([n, n]), np.zeros((1, 2)), unit_sum,
+                            np.zeros(1), np.ones(1), np.zeros((1, 1)), [0], pad_id=0)
+    assert geo.rogue_shares(1, "mean_vector")[0] == pytest.approx(0.5, abs=0.01)
+    assert geo.rogue_shares(2, "mean_vector")[0] == pytest.approx(1.0, abs=0.01)
+    assert geo.rogue_shares(1, "per_token")[0] == pytest.approx(1.0, abs=0.01)
+    # both tokens on the same dimension: the readings agree
+    same = np.stack([unit_sum[0, 0], unit_sum[0, 0]])[None]
+    geo.unit_sum = same
+    assert geo.rogue_shares(1, "mean_vector")[0] == pytest.approx(geo.rogue_shares(1, "per_token")[0], abs=1e-12)
+    with pytest.raises(ValueError, match="reading"):
+        geo.rogue_shares(1, "median")
+
+
+def test_analysis_in_the_middle_of_training_restores_train_mode():
+    enc = models.load("tiny-random-bert", "cpu")
+    enc.model.train()
+    geo = geometry.analyse_model(enc.model, enc.tokenizer, SENTENCES * 2, [0], n_samples=10, progress=False)
+    assert enc.model.training and geo.n_states == 3
+    enc.model.eval()
+    again = geometry.analyse_model(enc.model, enc.tokenizer, SENTENCES * 2, [0], n_samples=10, progress=False)
+    assert not enc.model.training
+    assert np.allclose(geo.intra_sim, again.intra_sim)  # measured with dropout off both times

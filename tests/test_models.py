@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from lib import models
-from lib.params import ParameterError
+from lib.science import devices, models, tiny
+from lib.science.params import ParameterError
 
 
 def test_builtin_bert_tokenizer_has_the_real_wordpiece_ids():
@@ -64,11 +64,50 @@ def test_unknown_hub_id_offline_says_what_to_do(monkeypatch):
     assert "`model`" in str(err.value) and "HF_HUB_OFFLINE" in str(err.value) and "local" in str(err.value)
 
 
-def test_devices():
-    assert models.resolve_device("cpu") == "cpu"
-    assert models.resolve_device("auto") in {"cpu", "cuda"}
+def test_devices_and_precisions():
+    assert devices.resolve_device("cpu") == "cpu"
+    assert devices.resolve_device("auto") in {"cpu", "cuda"}
     with pytest.raises(ParameterError, match="`device` = 'gpu'"):
-        models.resolve_device("gpu")
+        devices.resolve_device("gpu")
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="no CUDA GPU"):
-            models.resolve_device("cuda")
+            devices.resolve_device("cuda")
+    assert devices.resolve_precision("auto", "cpu") == "fp32" and devices.resolve_precision("auto", "cuda") == "fp16"
+    with pytest.raises(ParameterError, match="`precision` = 'fp16'"):
+        devices.resolve_precision("fp16", "cpu")
+    with pytest.raises(ParameterError, match="`precision` = 'half'"):
+        devices.resolve_precision("half", "cpu")
+
+
+def test_half_precision_checkpoints_load_as_float32(tmp_path):
+    enc = models.load("tiny-random-bert", "cpu")
+    enc.model.half().save_pretrained(tmp_path / "m")
+    enc.tokenizer.save_pretrained(tmp_path / "m")
+    local = models.load(str(tmp_path / "m"), "cpu")
+    assert all(p.dtype == torch.float32 for p in local.model.parameters())
+    assert local.fingerprint == models.fingerprint(str(tmp_path / "m"))  # the same hash, with or without loading
+
+
+def test_fingerprints_identify_weights_not_places(tmp_path):
+    import shutil
+
+    enc = models.load("tiny-random-bert", "cpu")
+    enc.model.save_pretrained(tmp_path / "a")
+    enc.tokenizer.save_pretrained(tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    assert models.fingerprint(str(tmp_path / "a")) == models.fingerprint(str(tmp_path / "b"))
+    assert models.fingerprint("tiny-random-bert") == enc.fingerprint != models.fingerprint("tiny-random-mpnet")
+
+
+def test_loading_changes_no_process_wide_logging():
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.is_progress_bar_enabled()
+    models.load("tiny-random-bert", "cpu")
+    assert hf_logging.is_progress_bar_enabled() == before
+
+
+def test_wordpiece_tokenizer_from_the_vocabulary_has_real_ids():
+    tok = tiny.bert_tokenizer()
+    assert len(tok) == 30522 and tok.pad_token_id == 0 and tok.mask_token_id == 103
+    assert tok("Hello, world!")["input_ids"] == [101, 7592, 1010, 2088, 999, 102]

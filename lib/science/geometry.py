@@ -17,13 +17,22 @@ Definitions (the brief's *Protocol*, read from the authors' ``metrics.py``):
 One identity does most of the work: for unit vectors u_1..u_n with sum s, the sum of all pairwise cosines is
 |s|^2, so the mean off-diagonal cosine is (|s|^2 - n) / (n (n - 1)) and c_k = s_k^2 / |s|^2. Everything the
 metrics need is therefore a *running sum of unit vectors* (per token id, per anisotropy sample) plus a few
-scalars, accumulated batch by batch -- no n x n matrices, no per-token Python loops, memory bounded by one batch.
+scalars, accumulated batch by batch -- no n x n matrices, no per-token Python loops. Memory: one batch of hidden
+states plus float64 sums of ``n_states x M x d``, where M counts only the ids that enter a layer mean (>= 5
+counts *and* >= 2 contexts; about 450 ids on STS-B test, 36 MB at bert-base shape); contributions are derived
+from those sums when asked for, never stored per id and dimension.
+
+**Rogue dimensions, aggregated.** The released code computes c for each token id; how the paper turns them into
+one number per layer is not public. :meth:`Geometry.rogue_shares` offers two readings: ``mean_vector`` (the
+project's default) averages the contribution vectors over the vocabulary, then takes the share of the k largest
+dimensions of that mean -- dimensions that dominate *consistently across tokens*; ``per_token`` takes each id's
+own top-k share, then averages -- how concentrated a typical token is, whichever dimensions that uses.
 
 Quirks of the released code, kept as switches whose defaults reproduce the released numbers: the pad id is
 counted and so enters the self-similarity vocabulary (``pad_in_vocab``); special tokens ([CLS], [SEP], <s>, ...)
-are in it too (``special_in_vocab``). The released code also rounds each token's self-similarity (and each
-anisotropy value) to 3 decimals before averaging; we keep full precision, and ``Geometry.self_sim(decimals=3)``
-redoes the released rounding when a comparison with their full-precision output needs it.
+are in it too (``special_in_vocab``). The released code rounds exactly two things to 3 decimals: each token id's
+self-similarity (before the layer mean) and each layer's anisotropy value. We keep full precision, and
+``Geometry.self_sim(decimals=3)`` redoes the per-id rounding when a comparison with their output needs it.
 """
 
 from __future__ import annotations
@@ -78,9 +87,12 @@ def top_k_share(contributions: torch.Tensor, k: int) -> torch.Tensor:
 class TokenPlan:
     """Everything the protocol needs from the tokenised corpus, known before any encoding.
 
-    ``vocab_ids`` are the ids counted >= ``min_count`` times in the padded id matrix (pad id included when it is);
-    ``occ_*`` list, sentence by sentence, the first position of every vocabulary id in that sentence (for the pad
-    id: the first pad position, present in every sentence shorter than the padded length).
+    ``vocab_ids`` are the ids counted >= ``min_count`` times in the padded id matrix (pad id included when it is),
+    ``contexts`` the number of sentences holding each. ``measured`` marks the ids with >= 2 contexts: only they
+    enter a layer mean, so only their first occurrences are read. ``occ_*`` list, sentence by sentence, the first
+    position of every measured id in that sentence (for the pad id: its first position in the padded row -- a
+    real token when the pad id occurs in the text, else the first pad cell of a sentence shorter than the
+    padded length); ``occ_slot`` indexes the measured ids.
     """
 
     lengths: np.ndarray
@@ -96,6 +108,10 @@ class TokenPlan:
     @property
     def n_sentences(self) -> int:
         return len(self.lengths)
+
+    @property
+    def measured(self) -> np.ndarray:
+        return self.contexts >= 2
 
 
 def plan_tokens(token_ids: Sequence[Sequence[int]], pad_id: int, min_count: int = MIN_COUNT) -> TokenPlan:
@@ -117,14 +133,21 @@ def plan_tokens(token_ids: Sequence[Sequence[int]], pad_id: int, min_count: int 
     occ_sent, occ_pos = sent[in_vocab][first], pos[in_vocab][first]
     occ_slot = np.searchsorted(vocab_ids, flat[in_vocab][first])
     if pad_id in vocab_ids:
-        padded = np.flatnonzero(lengths < width)
+        # the first pad cell counts only where the pad id is not already in the sentence's real tokens
+        has_pad_token = np.zeros(n, dtype=bool)
+        has_pad_token[sent[flat == pad_id]] = True
+        padded = np.flatnonzero((lengths < width) & ~has_pad_token)
         occ_sent = np.concatenate([occ_sent, padded])
         occ_pos = np.concatenate([occ_pos, lengths[padded]])
         occ_slot = np.concatenate([occ_slot, np.full(len(padded), np.searchsorted(vocab_ids, pad_id))])
+    contexts = np.bincount(occ_slot, minlength=len(vocab_ids))
+    measured = contexts >= 2
+    keep = measured[occ_slot]
+    occ_sent, occ_pos = occ_sent[keep], occ_pos[keep]
+    occ_slot = np.cumsum(measured)[occ_slot[keep]] - 1  # index among the measured ids
     order = np.lexsort((occ_pos, occ_sent))
     occ_sent, occ_pos, occ_slot = occ_sent[order], occ_pos[order], occ_slot[order]
     occ_ptr = np.searchsorted(occ_sent, np.arange(n + 1))
-    contexts = np.bincount(occ_slot, minlength=len(vocab_ids))
     return TokenPlan(lengths, width, int(pad_id), vocab_ids, counts, contexts, occ_ptr, occ_pos, occ_slot)
 
 
@@ -149,42 +172,56 @@ def sample_tokens(lengths: np.ndarray, n_samples: int, n_states: int, seed: int)
 
 
 # --------------------------------------------------------------------------------------------- streaming
+ROGUE_READINGS = ("mean_vector", "per_token")
+
+
 @dataclass
 class Geometry:
     """Per-layer results of one analysis (index 0 = embeddings ... L = last layer)."""
 
-    vocab_ids: np.ndarray  # [V] token ids of the self-similarity vocabulary
+    vocab_ids: np.ndarray  # [V] token ids counted >= min_count times in the padded id matrix
     counts: np.ndarray  # [V] occurrences in the padded id matrix
     contexts: np.ndarray  # [V] sentences containing the id
     self_sim_per_id: np.ndarray  # [n_states, V]; NaN where an id has a single context
-    contributions: np.ndarray  # [n_states, V, d] float32 rogue-dimension contributions per id (NaN rows as above)
-    intra_sim: np.ndarray  # [n_states]
-    norm: np.ndarray  # [n_states]
-    anisotropy_per_seed: np.ndarray  # [n_seeds, n_states]
-    seeds: list[int]
-    pad_id: int
+    unit_sum: np.ndarray = field(repr=False)  # [n_states, M, d] float64 sums of unit vectors of the measured ids
+    intra_sim: np.ndarray = None  # [n_states]
+    norm: np.ndarray = None  # [n_states]
+    anisotropy_per_seed: np.ndarray = None  # [n_seeds, n_states]
+    seeds: list[int] = field(default_factory=list)
+    pad_id: int = 0
     special_ids: list[int] = field(default_factory=list)
 
     @property
     def n_states(self) -> int:
         return len(self.intra_sim)
 
-    def vocabulary_mask(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
-        """Ids that enter a layer mean: more than one context, minus pad / specials when switched off."""
-        keep = self.contexts >= 2
+    @property
+    def measured(self) -> np.ndarray:
+        """Ids with >= 2 contexts (the rows of ``unit_sum``)."""
+        return self.contexts >= 2
+
+    def vocabulary_mask(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
+                        ids: Iterable[int] | None = None) -> np.ndarray:
+        """Ids that enter a layer mean: more than one context, minus pad / specials when switched off, and
+        restricted to ``ids`` when given (e.g. one token class)."""
+        keep = self.measured.copy()
         if not pad_in_vocab:
             keep &= self.vocab_ids != self.pad_id
         if not special_in_vocab:
             keep &= ~np.isin(self.vocab_ids, [s for s in self.special_ids if s != self.pad_id])
+        if ids is not None:
+            keep &= np.isin(self.vocab_ids, np.fromiter(ids, dtype=np.int64))
         return keep
 
     def self_sim(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
-                 decimals: int | None = None) -> np.ndarray:
-        """Mean self-similarity per layer over the chosen vocabulary.
+                 decimals: int | None = None, ids: Iterable[int] | None = None) -> np.ndarray:
+        """Mean self-similarity per layer over the chosen vocabulary (NaN where it is empty).
 
         ``decimals=3`` rounds each id's value before averaging, as the released code does.
         """
-        values = self.self_sim_per_id[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)]
+        values = self.self_sim_per_id[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab, ids)]
+        if values.shape[1] == 0:
+            return np.full(self.n_states, np.nan)
         return (values if decimals is None else np.round(values, decimals)).mean(1)
 
     @property
@@ -198,27 +235,59 @@ class Geometry:
             return np.zeros(self.n_states)
         return self.anisotropy_per_seed.std(0, ddof=1)
 
+    def contributions(self, layer: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Rogue-dimension contributions ``[ids, d]`` at ``layer`` for the ids in ``mask`` (a vocabulary mask;
+        default: every measured id). An id whose occurrences are all zero vectors (e.g. the pad embedding of a
+        random MPNet) has none (0/0, as in the released code): its row is NaN."""
+        mask = self.measured if mask is None else mask
+        rows = mask[self.measured]  # the mask, restricted to the rows of unit_sum
+        s = self.unit_sum[layer, rows]
+        sq = (s * s).sum(-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(sq > 0, s * s / sq, np.nan)
+
+    def rogue_shares(self, k: int, reading: str = "mean_vector", pad_in_vocab: bool = True,
+                     special_in_vocab: bool = True) -> np.ndarray:
+        """Per layer, the share of the top-``k`` dimensions in the self-similarity contribution (see the module
+        notes for the two ``reading``\ s); ids with no defined contribution are left out."""
+        if reading not in ROGUE_READINGS:
+            raise ValueError(f"reading = {reading!r}; expected one of {ROGUE_READINGS}")
+        mask = self.vocabulary_mask(pad_in_vocab, special_in_vocab)
+        out = np.empty(self.n_states)
+        for layer in range(self.n_states):
+            c = self.contributions(layer, mask)
+            c = torch.as_tensor(c[~np.isnan(c).any(-1)])
+            k_ = min(k, c.shape[-1])
+            if reading == "mean_vector":
+                out[layer] = float(top_k_share(c.mean(0), k_)) if len(c) else np.nan
+            else:
+                out[layer] = float(top_k_share(c, k_).mean()) if len(c) else np.nan
+        return out
+
     def mean_contributions(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> np.ndarray:
-        """Per layer, the rogue-dimension contributions averaged over the chosen vocabulary: ``[n_states, d]``.
+        """Per layer, the contribution vectors averaged over the chosen vocabulary (defined ones): ``[n_states, d]``."""
+        mask = self.vocabulary_mask(pad_in_vocab, special_in_vocab)
+        out = []
+        for layer in range(self.n_states):
+            c = self.contributions(layer, mask)
+            out.append(np.nanmean(c, axis=0) if (~np.isnan(c).any(-1)).any() else np.full(c.shape[-1], np.nan))
+        return np.stack(out)
 
-        An id whose occurrences are all zero vectors (e.g. the pad embedding of a random MPNet) has no defined
-        contribution (0/0, as in the released code) and is left out of the mean.
-        """
-        picked = self.contributions[:, self.vocabulary_mask(pad_in_vocab, special_in_vocab)]
-        defined = ~np.isnan(picked).any(-1, keepdims=True)
-        return np.where(defined, picked, 0).sum(1) / np.maximum(defined.sum(1), 1)
-
-    def per_layer(self, pad_in_vocab: bool = True, special_in_vocab: bool = True) -> list[dict]:
-        """One record per layer, with the keys of ``results.json``'s ``metrics.per_layer``."""
+    def per_layer(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
+                  rogue: str = "mean_vector") -> list[dict]:
+        """One record per layer, with the keys of ``results.json``'s ``metrics.per_layer``; ``rogue`` picks the
+        reading of ``rogue_top1_share`` / ``rogue_top3_share``."""
         ss = self.self_sim(pad_in_vocab, special_in_vocab)
-        rogue = torch.as_tensor(self.mean_contributions(pad_in_vocab, special_in_vocab))
-        top1, top3 = top_k_share(rogue, 1).numpy(), top_k_share(rogue, min(3, rogue.shape[-1])).numpy()
+        top1 = self.rogue_shares(1, rogue, pad_in_vocab, special_in_vocab)
+        top3 = self.rogue_shares(3, rogue, pad_in_vocab, special_in_vocab)
+        mean_c = torch.as_tensor(self.mean_contributions(pad_in_vocab, special_in_vocab))
         a, sd = self.anisotropy, self.anisotropy_sd
+        k = min(3, mean_c.shape[-1])
         return [dict(layer=l, anisotropy=float(a[l]), anisotropy_sd=float(sd[l]), self_sim=float(ss[l]),
                      self_sim_adj=float(ss[l] - a[l]), intra_sim=float(self.intra_sim[l]),
                      intra_sim_adj=float(self.intra_sim[l] - a[l]), norm=float(self.norm[l]),
                      rogue_top1_share=float(top1[l]), rogue_top3_share=float(top3[l]),
-                     rogue_top_dims=[int(k) for k in rogue[l].topk(min(3, rogue.shape[-1])).indices])
+                     rogue_top_dims=[int(i) for i in torch.nan_to_num(mean_c[l], nan=-1.0).topk(k).indices])
                 for l in range(self.n_states)]
 
 
@@ -229,7 +298,7 @@ class Accumulator:
                  device: str | torch.device = "cpu"):
         self.plan, self.samples = plan, list(samples)
         kw = dict(dtype=torch.float64, device=device)
-        self.unit_sum = torch.zeros(n_states, len(plan.vocab_ids), dim, **kw)  # per vocabulary id
+        self.unit_sum = torch.zeros(n_states, int(plan.measured.sum()), dim, **kw)  # per measured id
         self.sample_sum = torch.zeros(len(self.samples), n_states, dim, **kw)  # per anisotropy seed
         self.norm_sum = torch.zeros(n_states, **kw)
         self.intra_sum = torch.zeros(n_states, **kw)
@@ -275,19 +344,16 @@ class Accumulator:
     def finish(self, seeds: Sequence[int], special_ids: Sequence[int] = ()) -> Geometry:
         if not self.seen.all():
             raise ValueError(f"{int((~self.seen).sum())} sentences were never added")
-        n = torch.as_tensor(self.plan.contexts, dtype=torch.float64, device=self.unit_sum.device)
-        sq = (self.unit_sum ** 2).sum(-1)  # [n_states, V]
-        multi = n >= 2
-        self_sim = torch.where(multi, mean_offdiag_from_sum(sq, n), torch.nan)
-        contributions = np.empty(self.unit_sum.shape, dtype=np.float32)  # one layer at a time: no big temporaries
-        for layer, s in enumerate(self.unit_sum):
-            c = torch.where(multi[:, None], s ** 2 / sq[layer, :, None], torch.nan)
-            contributions[layer] = c.float().cpu().numpy()
+        measured = self.plan.measured
+        n = torch.as_tensor(self.plan.contexts[measured], dtype=torch.float64, device=self.unit_sum.device)
+        sq = (self.unit_sum ** 2).sum(-1)  # [n_states, M]
+        self_sim = np.full((self.unit_sum.shape[0], len(self.plan.vocab_ids)), np.nan)
+        self_sim[:, measured] = mean_offdiag_from_sum(sq, n).cpu().numpy()
         n_samp = torch.tensor([len(s.sentences) for s in self.samples], dtype=torch.float64,
                               device=self.sample_sum.device)[:, None]
         anisotropy = mean_offdiag_from_sum((self.sample_sum ** 2).sum(-1), n_samp)
         cpu = lambda t: t.cpu().numpy()  # noqa: E731
-        return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, cpu(self_sim), contributions,
+        return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, self_sim, cpu(self.unit_sum),
                         cpu(self.intra_sum / self.n_sentences), cpu(self.norm_sum / self.n_tokens), cpu(anisotropy),
                         list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)))
 
@@ -295,14 +361,26 @@ class Accumulator:
 # --------------------------------------------------------------------------------------------- one call
 def analyse(encoder, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000, batch_size: int = 64,
             max_length: int | None = None, min_count: int = MIN_COUNT, progress: bool = True) -> Geometry:
-    """The whole protocol for one encoder (a :class:`lib.models.Encoder`) over ``sentences``."""
-    from .encode import hidden_states, tokenize
+    """The whole protocol for one encoder (a :class:`lib.science.models.Encoder`) over ``sentences``."""
+    return analyse_model(encoder.model, encoder.tokenizer, sentences, seeds, n_samples, batch_size,
+                         max_length or encoder.max_length, min_count, progress)
 
-    token_ids = tokenize(encoder.tokenizer, sentences, max_length or encoder.max_length)
-    plan = plan_tokens(token_ids, encoder.pad_id, min_count)
-    n_states = encoder.n_layers + 1
-    samples = [sample_tokens(plan.lengths, n_samples, n_states, seed) for seed in seeds]
-    acc = Accumulator(plan, samples, n_states, encoder.hidden_size, encoder.device)
-    for batch in hidden_states(encoder.model, token_ids, encoder.pad_id, batch_size, plan.padded_length, progress):
+
+def analyse_model(model, tokenizer, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000,
+                  batch_size: int = 64, max_length: int | None = None, min_count: int = MIN_COUNT,
+                  progress: bool = True) -> Geometry:
+    """The protocol for any transformers encoder and its tokenizer (e.g. a model in the middle of training: it is
+    measured in eval mode and put back in the mode it was in)."""
+    from .encode import hidden_states, tokenize
+    from .models import max_length as model_max_length
+
+    token_ids = tokenize(tokenizer, sentences, max_length or model_max_length(model.config, tokenizer))
+    pad_id = int(tokenizer.pad_token_id)
+    plan = plan_tokens(token_ids, pad_id, min_count)
+    n_states = int(model.config.num_hidden_layers) + 1
+    samples = [sample_tokens(plan.lengths, min(n_samples, len(token_ids)), n_states, seed) for seed in seeds]
+    device = next(model.parameters()).device
+    acc = Accumulator(plan, samples, n_states, int(model.config.hidden_size), device)
+    for batch in hidden_states(model, token_ids, pad_id, batch_size, plan.padded_length, progress):
         acc.add(batch.index, batch.hidden, batch.lengths)
-    return acc.finish(seeds, encoder.special_ids)
+    return acc.finish(seeds, tokenizer.all_special_ids)

@@ -11,10 +11,23 @@ at a fraction of the compute. Batches are streamed, so memory stays bounded by o
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
+
+
+@contextlib.contextmanager
+def eval_mode(model):
+    """The model in eval mode (dropout off) inside the block, and back in the mode it was in after it -- geometry
+    and STS are measured in the middle of training too."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def tokenize(tokenizer, sentences: Sequence[str], max_length: int | None = None) -> list[list[int]]:
@@ -41,7 +54,8 @@ class Batch:
 def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_size: int = 64,
                   padded_length: int | None = None, progress: bool = True,
                   desc: str = "encoding") -> Iterator[Batch]:
-    """Yield the hidden states of all layers, batch by batch, on the model's device (no grad, eval mode)."""
+    """Yield the hidden states of all layers, batch by batch, on the model's device (no grad, eval mode; the
+    model's mode is restored afterwards)."""
     import torch
     from tqdm import tqdm  # text bars: they work in terminals and notebooks, and need no widget JS
 
@@ -49,7 +63,9 @@ def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_
     padded_length = int(padded_length or lengths.max())
     device = next(model.parameters()).device
     bar = tqdm(total=len(token_ids), desc=desc, unit="sent", disable=not progress)
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(eval_mode(model))
+        stack.callback(bar.close)
         for index in length_batches(lengths, batch_size):
             width = min(int(lengths[index].max()) + 1, padded_length)
             ids = torch.full((len(index), width), pad_id, dtype=torch.long)
@@ -59,7 +75,5 @@ def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_
             mask = (torch.arange(width, device=device)[None, :] < lens[:, None]).long()
             with torch.inference_mode():
                 out = model(input_ids=ids.to(device), attention_mask=mask, output_hidden_states=True)
-            yield Batch(index, lens, torch.stack(out.hidden_states))
+            yield Batch(index, lens, torch.stack(out.hidden_states).float())
             bar.update(len(index))
-    finally:
-        bar.close()

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
+from .files import sha256_file, texts_sha256  # noqa: F401  (texts_sha256: re-exported for chapters)
+from .params import ParameterError
+
 ENV_DATA_DIR = "SRL_DATA_DIR"
 
 
@@ -119,14 +122,6 @@ def hub_unreachable_reason() -> str | None:
 _VERIFIED: dict[tuple, str] = {}
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def expected_sums(root: Path) -> dict[str, str]:
     """The mirror's ``SHA256SUMS`` as ``{relative path: hex digest}``."""
     sums = root / "SHA256SUMS"
@@ -217,8 +212,6 @@ def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = ""
 
     ``limit`` keeps the first rows only (the corpus is shuffled, so its first lines are a random sample).
     """
-    from .params import ParameterError
-
     if name not in DATASETS:
         raise ParameterError("dataset", name, "expected one of " + ", ".join(repr(d) for d in DATASETS))
     src = DATASETS[name]
@@ -265,9 +258,12 @@ def sentences(table: Table, column: str, limit: int = 0) -> list[str]:
     return list(values[:limit] if limit else values)
 
 
-def texts_sha256(texts: list[str]) -> str:
-    """A hash of exactly the sentences analysed (independent of where they were loaded from)."""
-    digest = hashlib.sha256()
-    for t in texts:
-        digest.update(t.encode("utf-8") + b"\n")
-    return digest.hexdigest()
+def mirror_identity(data_dir: str | os.PathLike | None = "") -> str:
+    """What identifies the data a run reads, independent of where the mirror lies: the sha256 of the mirror's
+    ``SHA256SUMS`` (which pins every file in it), or ``hub`` when no mirror is configured."""
+    root = mirror_dir(data_dir)
+    if root is None:
+        return "hub"
+    if not (root / "SHA256SUMS").is_file():
+        expected_sums(root)  # raises the clear error
+    return "mirror:" + sha256_file(root / "SHA256SUMS")

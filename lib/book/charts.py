@@ -52,8 +52,8 @@ def enable_offline() -> None:
 def per_layer_lines(long: pd.DataFrame, title: str) -> alt.Chart:
     """Per-layer curves. ``long`` has columns layer, metric, variant, source, value (and optional sd).
 
-    One panel per ``variant`` (raw / adjusted), one colour per metric, solid = ours, dashed = the paper's. Click a
-    legend entry to highlight a metric; hover a point for its numbers.
+    One panel per ``variant`` (raw / adjusted), one colour per metric, one dash style per ``source`` (ours, a
+    reference). Click a legend entry to highlight a metric; hover a point for its numbers.
     """
     pick = alt.selection_point(fields=["metric"], bind="legend")
     tooltip = [alt.Tooltip("metric:N"), alt.Tooltip("variant:N"), alt.Tooltip("source:N"),
@@ -75,15 +75,15 @@ def per_layer_lines(long: pd.DataFrame, title: str) -> alt.Chart:
             .configure_legend(orient="bottom", direction="horizontal", columns=3))
 
 
-def differences(diff: pd.DataFrame, tolerance: float, title: str) -> alt.LayerChart:
-    """Ours minus the paper's per layer and metric, with the tolerance band. ``diff``: layer, metric, difference."""
+def differences(diff: pd.DataFrame, tolerance: float, title: str, reference: str = "released") -> alt.LayerChart:
+    """Ours minus a reference per layer and metric, with the tolerance band. ``diff``: layer, metric, difference."""
     band = alt.Chart(pd.DataFrame({"lo": [-tolerance], "hi": [tolerance]})).mark_rect(opacity=0.15).encode(
         y="lo:Q", y2="hi:Q")
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y="y:Q")
     points = alt.Chart(diff).mark_point(filled=True, size=70).encode(
         x=alt.X("layer:O", title="layer", axis=alt.Axis(labelAngle=0)),
         xOffset="metric:N",
-        y=alt.Y("difference:Q", title="ours − paper"),
+        y=alt.Y("difference:Q", title=f"ours − {reference}"),
         color=alt.Color("metric:N"),
         tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("layer:O"),
                  alt.Tooltip("difference:Q", format="+.4f")],
