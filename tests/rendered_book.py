@@ -61,6 +61,9 @@ def test_charts_draw_offline(server, chapter, tmp_path):
     # neither the error nor the no-vega fallback was drawn (their text also sits, quoted, in the inline script)
     assert '<pre class="srl-chart-error">' not in dom and not re.search(r'class="srl-chart[^"]*"><p><em>', dom)
     assert "layer (0 = embeddings)" in dom  # an axis title drawn by vega, not present in the page source
+    if "\\(" in dom or 'class="math' in (HTML / "book" / f"{chapter}.html").read_text():
+        assert "<mjx-container" in dom and "<svg" in dom.split("<mjx-container", 1)[1][:2000], \
+            "the page has math, but MathJax (vendored) did not typeset it"
     SHOTS.mkdir(parents=True, exist_ok=True)
     browse(url, f"--screenshot={SHOTS / (chapter + '.png')}", "--window-size=1300,4200", tmp=tmp_path / "shot")
     assert (SHOTS / f"{chapter}.png").stat().st_size > 10_000
