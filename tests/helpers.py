@@ -15,8 +15,9 @@ SENTENCES = [
 ]
 
 
-def write_mirror(root: Path, rows: int = 60) -> Path:
-    """A data mirror with the shared layout: sts/{dev,test}.tsv, corpus/wiki_sentences.txt.gz and SHA256SUMS."""
+def write_mirror(root: Path, rows: int = 60, corpus_lines: int = 36) -> Path:
+    """A data mirror with the shared layout: sts/{dev,test}.tsv, corpus/wiki_sentences.txt.gz (``corpus_lines``
+    lines) and SHA256SUMS."""
     import gzip
 
     (root / "sts").mkdir(parents=True)
@@ -28,7 +29,8 @@ def write_mirror(root: Path, rows: int = 60) -> Path:
             lines.append(f"{(i % 6) * 0.9:.1f}\t{a} ({i})\t{b}")
         (root / "sts" / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with gzip.open(root / "corpus" / "wiki_sentences.txt.gz", "wt", encoding="utf-8") as handle:
-        handle.write("\n".join(f"{s} Line {i}." for i, s in enumerate(SENTENCES * 3)) + "\n")
+        lines = [f"{SENTENCES[i % len(SENTENCES)]} Line {i}." for i in range(corpus_lines)]
+        handle.write("\n".join(lines) + "\n")
     sums = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         sums.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  ./{path.relative_to(root).as_posix()}")

@@ -71,6 +71,7 @@ def test_assignments_parse_as_yaml_except_for_strings():
     assert parse("special_in_vocab=false") == ("special_in_vocab", False)
     assert parse("model=sentence-transformers/all-MiniLM-L6-v2") == ("model", "sentence-transformers/all-MiniLM-L6-v2")
     assert parse("out_dir=") == ("out_dir", "")
+    assert parse("lr=3e-05") == ("lr", 3e-05) and parse("lr=1e-3") == ("lr", 0.001) and parse("n=7") == ("n", 7)
     with pytest.raises(ParameterError, match="name=value"):
         parse("seeds")
 

@@ -141,4 +141,10 @@ def parse_assignment(text: str, declared: dict | None = None) -> tuple[str, obje
     if declared is not None and isinstance(declared.get(name), str):
         return name, raw
     value = yaml.safe_load(raw) if raw.strip() else ""
+    if isinstance(value, str):  # YAML 1.1 reads 3e-05 (no dot) as a string: numbers are numbers
+        for number in (int, float):
+            try:
+                return name, number(raw)
+            except ValueError:
+                pass
     return name, raw if value is None else value

@@ -258,6 +258,19 @@ def sentences(table: Table, column: str, limit: int = 0) -> list[str]:
     return list(values[:limit] if limit else values)
 
 
+def source_identity(name: str, split: str = "train", data_dir: str | os.PathLike | None = "") -> str:
+    """What identifies one dataset file without reading it: its sha256 as the mirror's ``SHA256SUMS`` lists it
+    (the file itself is checked when it is read), or its hub id."""
+    src = DATASETS[name]
+    root = mirror_dir(data_dir)
+    if root is None:
+        return f"hub:{src.hub_id}/{src.hub_splits.get(split, split)}"
+    expected = expected_sums(root).get(src.mirror[split])
+    if expected is None:
+        raise DataUnavailable(f"{src.mirror[split]} is not listed in {root / 'SHA256SUMS'}; cannot check it.")
+    return expected
+
+
 def mirror_identity(data_dir: str | os.PathLike | None = "") -> str:
     """What identifies the data a run reads, independent of where the mirror lies: the sha256 of the mirror's
     ``SHA256SUMS`` (which pins every file in it), or ``hub`` when no mirror is configured."""

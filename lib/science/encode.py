@@ -44,11 +44,12 @@ def length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 @dataclass
 class Batch:
-    """One encoded batch: which sentences, their lengths, and hidden states ``[L+1, b, T, d]``."""
+    """One encoded batch: which sentences, their lengths, hidden states ``[L+1, b, T, d]`` and token ids ``[b, T]``."""
 
     index: np.ndarray
     lengths: "torch.Tensor"  # noqa: F821
     hidden: "torch.Tensor"  # noqa: F821
+    ids: "torch.Tensor" = None  # noqa: F821
 
 
 def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_size: int = 64,
@@ -73,7 +74,8 @@ def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_
                 ids[row, :lengths[i]] = torch.as_tensor(token_ids[i])
             lens = torch.as_tensor(lengths[index], device=device)
             mask = (torch.arange(width, device=device)[None, :] < lens[:, None]).long()
+            ids = ids.to(device)
             with torch.inference_mode():
-                out = model(input_ids=ids.to(device), attention_mask=mask, output_hidden_states=True)
-            yield Batch(index, lens, torch.stack(out.hidden_states).float())
+                out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            yield Batch(index, lens, torch.stack(out.hidden_states).float(), ids)
             bar.update(len(index))

@@ -10,6 +10,10 @@ Definitions (the brief's *Protocol*, read from the authors' ``metrics.py``):
 - **intra-sentence similarity**: per sentence, the mean cosine between each non-pad token and the sentence's
   mean-pooled vector; a layer's score is the mean over sentences.
 - **norm**: the mean L2 norm of all non-pad token vectors of a layer.
+- **function-to-content similarity** (the project's measure for F3; optional, given a functional/semantic split of
+  the ids, :mod:`lib.science.tokens`): per sentence holding both classes, the mean cosine between each functional
+  token and the mean vector of the sentence's semantic tokens; a layer's score is the mean over those sentences.
+  Beside it, the same for semantic tokens (cosine to the mean of their sentence's semantic tokens).
 - **adjusted** = raw - A_l of the same layer.
 - **rogue-dimension contribution** of dimension k for token w with occurrences x_1..x_n:
   c_k = sum_{j,l} x_jk x_lk / (|x_j||x_l|) / sum_{j,l} cos(x_j, x_l), diagonal included, so sum_k c_k = 1.
@@ -190,6 +194,8 @@ class Geometry:
     seeds: list[int] = field(default_factory=list)
     pad_id: int = 0
     special_ids: list[int] = field(default_factory=list)
+    func_to_content: np.ndarray | None = None  # [n_states], when a functional/semantic split was given
+    sem_to_content: np.ndarray | None = None  # [n_states]
 
     @property
     def n_states(self) -> int:
@@ -295,8 +301,12 @@ class Accumulator:
     """Running sums over streamed batches of hidden states ``[n_states, b, T, d]``."""
 
     def __init__(self, plan: TokenPlan, samples: Iterable[TokenSample], n_states: int, dim: int,
-                 device: str | torch.device = "cpu"):
+                 device: str | torch.device = "cpu", functional: np.ndarray | None = None):
         self.plan, self.samples = plan, list(samples)
+        self.functional = None if functional is None else torch.as_tensor(functional, dtype=torch.bool,
+                                                                            device=device)
+        self.class_sums = torch.zeros(2, n_states, dtype=torch.float64, device=device)  # functional, semantic
+        self.class_sentences = 0
         kw = dict(dtype=torch.float64, device=device)
         self.unit_sum = torch.zeros(n_states, int(plan.measured.sum()), dim, **kw)  # per measured id
         self.sample_sum = torch.zeros(len(self.samples), n_states, dim, **kw)  # per anisotropy seed
@@ -305,7 +315,8 @@ class Accumulator:
         self.n_tokens = self.n_sentences = 0
         self.seen = np.zeros(plan.n_sentences, dtype=bool)
 
-    def add(self, index: np.ndarray, hidden: torch.Tensor, lengths: torch.Tensor) -> None:
+    def add(self, index: np.ndarray, hidden: torch.Tensor, lengths: torch.Tensor,
+            ids: torch.Tensor | None = None) -> None:
         index = np.asarray(index)
         if self.seen[index].any():
             raise ValueError("a sentence was added twice")
@@ -320,6 +331,10 @@ class Accumulator:
         self.n_tokens += int(mask.sum())
         self.intra_sum += intra_similarity(h, lengths.to(h.dtype)).double().sum(-1)
         self.n_sentences += b
+        if self.functional is not None:
+            if ids is None:
+                raise ValueError("a functional/semantic split needs the batch's token ids")
+            self._add_classes(h, u, mask, ids[:, :width])
 
         # first occurrences of vocabulary ids in these sentences -> running sums of their unit vectors
         start, stop = self.plan.occ_ptr[index], self.plan.occ_ptr[index + 1]
@@ -341,6 +356,19 @@ class Accumulator:
                 p = torch.as_tensor(sample.positions[:, where[hit]], device=device)  # [n_states, hits]
                 self.sample_sum[k] += u[layers, loc[None, :], p].double().sum(1)
 
+    def _add_classes(self, h, u, mask, ids):
+        functional = self.functional[ids.clamp_max(len(self.functional) - 1)] & mask  # [b, T]
+        semantic = ~functional & mask
+        both = functional.any(-1) & semantic.any(-1)  # sentences holding both classes
+        if not both.any():
+            return
+        content = (h * semantic[..., None]).sum(-2) / semantic.sum(-1).clamp_min(1)[:, None]  # [n_states, b, d]
+        cos = (u * unit(content)[..., None, :]).sum(-1)  # [n_states, b, T]
+        for k, members in enumerate((functional, semantic)):
+            per_sentence = (cos * members).sum(-1) / members.sum(-1).clamp_min(1)  # [n_states, b]
+            self.class_sums[k] += per_sentence[:, both].double().sum(-1)
+        self.class_sentences += int(both.sum())
+
     def finish(self, seeds: Sequence[int], special_ids: Sequence[int] = ()) -> Geometry:
         if not self.seen.all():
             raise ValueError(f"{int((~self.seen).sum())} sentences were never added")
@@ -353,22 +381,26 @@ class Accumulator:
                               device=self.sample_sum.device)[:, None]
         anisotropy = mean_offdiag_from_sum((self.sample_sum ** 2).sum(-1), n_samp)
         cpu = lambda t: t.cpu().numpy()  # noqa: E731
+        classes = (None, None)
+        if self.functional is not None and self.class_sentences:
+            classes = tuple(cpu(self.class_sums / self.class_sentences))
         return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, self_sim, cpu(self.unit_sum),
                         cpu(self.intra_sum / self.n_sentences), cpu(self.norm_sum / self.n_tokens), cpu(anisotropy),
-                        list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)))
+                        list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)), *classes)
 
 
 # --------------------------------------------------------------------------------------------- one call
 def analyse(encoder, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000, batch_size: int = 64,
-            max_length: int | None = None, min_count: int = MIN_COUNT, progress: bool = True) -> Geometry:
+            max_length: int | None = None, min_count: int = MIN_COUNT, progress: bool = True,
+            functional: np.ndarray | None = None) -> Geometry:
     """The whole protocol for one encoder (a :class:`lib.science.models.Encoder`) over ``sentences``."""
     return analyse_model(encoder.model, encoder.tokenizer, sentences, seeds, n_samples, batch_size,
-                         max_length or encoder.max_length, min_count, progress)
+                         max_length or encoder.max_length, min_count, progress, functional)
 
 
 def analyse_model(model, tokenizer, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000,
                   batch_size: int = 64, max_length: int | None = None, min_count: int = MIN_COUNT,
-                  progress: bool = True) -> Geometry:
+                  progress: bool = True, functional: np.ndarray | None = None) -> Geometry:
     """The protocol for any transformers encoder and its tokenizer (e.g. a model in the middle of training: it is
     measured in eval mode and put back in the mode it was in)."""
     from .encode import hidden_states, tokenize
@@ -380,7 +412,7 @@ def analyse_model(model, tokenizer, sentences: Sequence[str], seeds: Sequence[in
     n_states = int(model.config.num_hidden_layers) + 1
     samples = [sample_tokens(plan.lengths, min(n_samples, len(token_ids)), n_states, seed) for seed in seeds]
     device = next(model.parameters()).device
-    acc = Accumulator(plan, samples, n_states, int(model.config.hidden_size), device)
+    acc = Accumulator(plan, samples, n_states, int(model.config.hidden_size), device, functional)
     for batch in hidden_states(model, token_ids, pad_id, batch_size, plan.padded_length, progress):
-        acc.add(batch.index, batch.hidden, batch.lengths)
+        acc.add(batch.index, batch.hidden, batch.lengths, batch.ids)
     return acc.finish(seeds, tokenizer.all_special_ids)

@@ -177,8 +177,8 @@ def fingerprint(spec: ModelSpec | str) -> str:
 
 # --------------------------------------------------------------------------------------------- loading
 @contextlib.contextmanager
-def _quiet_loading():
-    """transformers' own loading bar off while we load (restored after: no process-wide change)."""
+def quiet_progress():
+    """transformers' own loading/saving bars off inside the block (restored after: no process-wide change)."""
     from transformers.utils import logging as hf_logging
 
     was_enabled = hf_logging.is_progress_bar_enabled()
@@ -200,7 +200,7 @@ def load_pretrained(spec: ModelSpec, model_class=None):
         model, tokenizer = tiny.build(spec.name)
     else:
         where = spec.name if spec.kind == "hub" else spec.path  # hub: transformers finds the cached snapshot
-        with _quiet_loading(), torch.random.fork_rng(devices=[]):
+        with quiet_progress(), torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             tokenizer = AutoTokenizer.from_pretrained(where)
             model = (model_class or AutoModel).from_pretrained(where, dtype=torch.float32)

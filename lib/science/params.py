@@ -37,6 +37,20 @@ def integer(name: str, value: Any, minimum: int | None = None, maximum: int | No
     return value
 
 
+def number(name: str, value: Any, minimum: float | None = None, maximum: float | None = None,
+           above: float | None = None) -> float:
+    """A real number (not a bool) within ``[minimum, maximum]``, and ``> above`` when given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ParameterError(name, value, "expected a number")
+    if above is not None and not value > above:
+        raise ParameterError(name, value, f"expected a number > {above}")
+    if minimum is not None and value < minimum:
+        raise ParameterError(name, value, f"expected a number >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ParameterError(name, value, f"expected a number <= {maximum}")
+    return float(value)
+
+
 def flag(name: str, value: Any) -> bool:
     """A real ``True``/``False``."""
     if not isinstance(value, bool):

@@ -19,7 +19,11 @@ LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "datasets"
 
 
 def git_state() -> dict:
-    """The checkout's commit and whether tracked files have uncommitted changes."""
+    """The checkout's commit and whether tracked files have uncommitted changes. Where the code runs from a copy
+    without git history (a lent GPU machine), ``SRL_GIT_COMMIT`` names the commit the copy was made from."""
+    if os.environ.get("SRL_GIT_COMMIT") and not (REPO_ROOT / ".git").exists():
+        return dict(commit=os.environ["SRL_GIT_COMMIT"], dirty=None)
+
     def git(*args):
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
 
