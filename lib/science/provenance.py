@@ -20,8 +20,8 @@ LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "datasets"
 
 def git_state() -> dict:
     """The checkout's commit and whether tracked files have uncommitted changes. Where the code runs from a copy
-    without git history (a lent GPU machine), ``SRL_GIT_COMMIT`` names the commit the copy was made from."""
-    if os.environ.get("SRL_GIT_COMMIT") and not (REPO_ROOT / ".git").exists():
+    of the checkout (a lent GPU machine), ``SRL_GIT_COMMIT`` names the commit the copy was made from."""
+    if os.environ.get("SRL_GIT_COMMIT"):  # a copy's own .git, if it has one, may be stale
         return dict(commit=os.environ["SRL_GIT_COMMIT"], dirty=None)
 
     def git(*args):

@@ -18,9 +18,17 @@ TINY_SHAPE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, in
 def vocab_file() -> Path:
     """The bert-base-uncased vocabulary shipped with the all-MiniLM-L6-v2 package (the data mirror's
     ``tokenizer/bert-base-uncased-vocab.txt`` is the same file)."""
+    from .data import mirror_dir
     from .models import packaged_dir
+    from .params import ParameterError
 
-    return packaged_dir() / "vocab.txt"
+    try:
+        return packaged_dir() / "vocab.txt"
+    except ParameterError:  # no package (e.g. a lent GPU machine): the data mirror's copy of the same file
+        root = mirror_dir()
+        if root is None or not (root / "tokenizer" / "bert-base-uncased-vocab.txt").is_file():
+            raise
+        return root / "tokenizer" / "bert-base-uncased-vocab.txt"
 
 
 def bert_tokenizer(vocab: str | Path | None = None, model_max_length: int = 512):

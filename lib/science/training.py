@@ -626,10 +626,12 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
             bar.update(1)
             if step in snapshots_at:
                 snapshot(step)
-            if step % p["eval_steps"] == 0 or step == max_steps:
+            evaluated = step % p["eval_steps"] == 0 or step == max_steps
+            if evaluated:
                 evaluate(step)
             if step % p["checkpoint_steps"] == 0 or step == max_steps:
                 save()
+            if evaluated or step % p["checkpoint_steps"] == 0:
                 publish()
             module.train()
     except NonFiniteLoss as err:
