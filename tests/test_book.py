@@ -192,7 +192,8 @@ def test_the_registry_matches_the_table_of_contents():
         assert chapter in sources, f"{chapter} tests findings but has no source in book/"
     for chapter in sources:
         assert chapter in in_toc, f"{chapter} is not in _toc.yml"
-        assert findings.for_chapter(chapter), f"{chapter} names no finding in the registry"
+        assert findings.for_chapter(chapter) or chapter in findings.SUPPORT, \
+            f"{chapter} names no finding in the registry and is not a supporting chapter there"
     assert list(findings.FINDINGS) == [f"F{i}" for i in range(14)]
 
 

@@ -280,3 +280,81 @@ def test_analysis_in_the_middle_of_training_restores_train_mode():
     again = geometry.analyse_model(enc.model, enc.tokenizer, SENTENCES * 2, [0], n_samples=10, progress=False)
     assert not enc.model.training
     assert np.allclose(geo.intra_sim, again.intra_sim)  # measured with dropout off both times
+
+
+def test_isoscore_matches_the_authors_package():
+    from IsoScore import IsoScore as authors
+
+    from lib.science.isotropy import isoscore
+
+    gen = torch.Generator().manual_seed(5)
+    clouds = [torch.randn(1500, 12, generator=gen),  # isotropic: close to 1
+              torch.randn(400, 24, generator=gen) * torch.linspace(0.05, 3, 24),
+              torch.randn(200, 6, generator=gen) @ torch.randn(6, 6, generator=gen)]
+    for x in clouds:
+        assert isoscore(x) == pytest.approx(float(authors.IsoScore(x.numpy())), abs=1e-5)
+    assert isoscore(clouds[0]) > 0.99
+    line = torch.randn(300, 1, generator=gen) * torch.ones(1, 8)
+    assert isoscore(line + 1e-6 * torch.randn(300, 8, generator=gen)) < 0.01
+
+
+def test_isoscore_per_layer_uses_each_seeds_tokens():
+    enc = models.load("tiny-random-bert", "cpu")
+    texts = [f"{s} {w}" for s in SENTENCES for w in ("Yes.", "No, it is not!")]
+    geo = geometry.analyse(enc, texts, seeds=[3, 4], n_samples=20, progress=False)
+    assert geo.sample_vectors.shape == (2, 3, 20, 32)
+    # the stored vectors are the sampled tokens: their mean pairwise cosine is each seed's anisotropy
+    for k in range(2):
+        for layer in range(3):
+            assert mean_pairwise_cosine(torch.as_tensor(geo.sample_vectors[k, layer])) == \
+                pytest.approx(geo.anisotropy_per_seed[k, layer], abs=1e-6)
+    assert geo.isoscore_per_seed().shape == (2, 3)
+    assert all(0 <= r["isoscore"] <= 1 for r in geo.per_layer())
+
+
+def test_function_to_content_similarity_on_constructed_states():
+    """Sentence: [101, a, the, b, 102]; functional = {101, 102, the}. Per sentence: mean cos of functional tokens
+    to the mean vector of the semantic tokens (a, b)."""
+    functional = np.zeros(200, dtype=bool)
+    functional[[101, 102, 150]] = True
+    ids = [[101, 10, 150, 11, 102], [101, 12, 102], [101, 150, 102]]  # sentence 3 has no semantic token
+    plan = plan_tokens(ids, 0, min_count=1)
+    rng = np.random.default_rng(0)
+    h = torch.as_tensor(rng.normal(size=(2, 3, 5, 4)), dtype=torch.float32)
+    acc = Accumulator(plan, [], 2, 4, functional=functional)
+    lengths = torch.as_tensor(plan.lengths)
+    padded = torch.as_tensor(pad_matrix(ids, 0))
+    acc.add(np.arange(3), h, lengths, padded)
+    geo = acc.finish([])
+    for layer in range(2):
+        expect_f, expect_s = [], []
+        for s, row in enumerate(ids[:2]):
+            sem = [j for j, w in enumerate(row) if not functional[w]]
+            fun = [j for j, w in enumerate(row) if functional[w]]
+            mean = h[layer, s, sem].mean(0)
+            cos = lambda j: float(torch.nn.functional.cosine_similarity(h[layer, s, j], mean, dim=0))  # noqa
+            expect_f.append(np.mean([cos(j) for j in fun]))
+            expect_s.append(np.mean([cos(j) for j in sem]))
+        assert geo.func_to_content[layer] == pytest.approx(np.mean(expect_f), abs=1e-6)
+        assert geo.sem_to_content[layer] == pytest.approx(np.mean(expect_s), abs=1e-6)
+
+
+def test_bootstrap_interval_covers_the_mean_and_is_seeded():
+    from lib.science.stats import bootstrap_mean
+
+    x = np.random.default_rng(0).normal(1.0, 2.0, size=400)
+    a, b = bootstrap_mean(x, seed=3), bootstrap_mean(x, seed=3)
+    assert a == b and a["low"] < x.mean() < a["high"]
+    assert a["high"] - a["low"] == pytest.approx(2 * 1.96 * 2.0 / np.sqrt(400), rel=0.2)  # about the normal interval
+
+
+def test_word_probes_find_the_pieces_of_a_word():
+    from lib.science import probes
+
+    enc = models.load("tiny-random-bert", "cpu")
+    v = probes.word_vector(enc.model, enc.tokenizer, "What is NLP?", "NLP")
+    assert v.shape == (32,)
+    same = probes.probe(enc.model, enc.tokenizer, probes.Probe("NLP is about", "NLP", "NLP is about", "NLP"))
+    assert same == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(ValueError, match="does not occur"):
+        probes.word_vector(enc.model, enc.tokenizer, "What is it?", "NLP")

@@ -109,3 +109,55 @@ def seed_spread(per_seed: pd.DataFrame, released: pd.DataFrame, title: str, k: f
     ticks = alt.Chart(released).mark_tick(color="black", thickness=2, size=18).encode(
         x=x, y="anisotropy:Q", tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("anisotropy:Q", title="released")])
     return (bars + dots + ticks).properties(width=520, height=180, title=title)
+
+
+# --------------------------------------------------------------------------------------------- comparisons
+def per_layer_models(long: pd.DataFrame, title: str, columns: int = 3, independent: bool = True) -> alt.FacetChart:
+    """One panel per metric, one line per model, layer on x. ``long``: model, metric, layer, value (optional sd).
+
+    Click a legend entry to highlight a model; hover a point for its value.
+    """
+    pick = alt.selection_point(fields=["model"], bind="legend")
+    tooltip = [alt.Tooltip("model:N"), alt.Tooltip("metric:N"), alt.Tooltip("layer:O"),
+               alt.Tooltip("value:Q", format=".4f")]
+    if "sd" in long:
+        tooltip.append(alt.Tooltip("sd:Q", format=".4f", title="sd over seeds"))
+    chart = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=40)).encode(
+        x=alt.X("layer:O", title="layer (0 = embeddings)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color("model:N", title="model"),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+        tooltip=tooltip,
+    ).add_params(pick).properties(width=210, height=170)
+    facet = chart.facet(facet=alt.Facet("metric:N", title=None), columns=columns).properties(title=title)
+    if independent:
+        facet = facet.resolve_scale(y="independent")
+    return facet.configure_legend(orient="bottom", direction="horizontal", columns=4)
+
+
+def over_steps(long: pd.DataFrame, title: str, series: str = "series", columns: int = 3,
+               log_x: bool = True, layer_select: bool = False) -> alt.FacetChart:
+    """Curves against the training step. ``long``: step, metric, value, ``series`` (and ``layer`` when
+    ``layer_select``: a dropdown then picks the layer shown). Hover a point for its value."""
+    data = long.assign(step_plot=long["step"].clip(lower=1) if log_x else long["step"])
+    base = alt.Chart(data)
+    tooltip = [alt.Tooltip(f"{series}:N"), alt.Tooltip("metric:N"), alt.Tooltip("step:Q"),
+               alt.Tooltip("value:Q", format=".4f")]
+    if layer_select and "layer" in data:
+        layers = sorted(data["layer"].dropna().unique().tolist())
+        choose = alt.param(name="layer_shown", value=int(max(layers)),
+                           bind=alt.binding_select(options=[int(v) for v in layers], name="layer "))
+        base = base.add_params(choose).transform_filter("datum.layer == layer_shown || !isValid(datum.layer)")
+        tooltip.append(alt.Tooltip("layer:O"))
+    pick = alt.selection_point(fields=[series], bind="legend")
+    chart = base.mark_line(point=alt.OverlayMarkDef(size=30)).encode(
+        x=alt.X("step_plot:Q", title="training step" + (" (log; step 0 drawn at 1)" if log_x else ""),
+                scale=alt.Scale(type="log") if log_x else alt.Undefined),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color(f"{series}:N", title=series),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+        tooltip=tooltip,
+    ).add_params(pick).properties(width=210, height=170)
+    return (chart.facet(facet=alt.Facet("metric:N", title=None), columns=columns)
+            .resolve_scale(y="independent").properties(title=title)
+            .configure_legend(orient="bottom", direction="horizontal", columns=4))

@@ -23,30 +23,34 @@ FINDINGS: dict[str, Finding] = {f.id: f for f in [
     Finding("F0", "The authors' per-layer geometry table reproduces",
             "their released output for all-MiniLM-L6-v2 (R2): deterministic columns to ±0.002", "01_geometry_table"),
     Finding("F1", "Contrastive learning brings isotropy",
-            "last-layer anisotropy of CL ≪ PLM; CL ≈ 0.01–0.02", None),
+            "last-layer anisotropy of CL ≪ PLM; CL ≈ 0.01–0.02", "03_plm_vs_cl"),
     Finding("F2", "High intra-sentence similarity",
-            "adjusted intra-sentence similarity jumps at CL's last layer", None),
+            "adjusted intra-sentence similarity jumps at CL's last layer", "03_plm_vs_cl"),
     Finding("F3", "Function tokens move toward the content tokens of their sentence",
-            "cos(function token, content tokens of its sentence) rises after CL", None),
+            "cos(function token, content tokens of its sentence) rises after CL", "04_contextualization"),
     Finding("F4", "Spurious contextualization falls for semantic tokens",
-            "adjusted self-similarity of semantic tokens rises (Δ > 0)", None),
+            "adjusted self-similarity of semantic tokens rises (Δ > 0)", "04_contextualization"),
     Finding("F5", "… and rises for functional tokens",
-            "adjusted self-similarity of functional tokens falls (Δ < 0)", None),
+            "adjusted self-similarity of functional tokens falls (Δ < 0)", "04_contextualization"),
     Finding("F6", "Whole-vocabulary self-similarity at the last layer",
-            "raw self-similarity falls at CL's last layer", None),
+            "raw self-similarity falls at CL's last layer", "04_contextualization"),
     Finding("F7", "The space moves toward the origin",
-            "CL's last-layer token norm is much smaller; it falls during training", None),
+            "CL's last-layer token norm is much smaller; it falls during training", "03_plm_vs_cl"),
     Finding("F8", "Fewer rogue dimensions",
-            "top-k dimension share of self-similarity falls; IsoScore rises", None),
+            "top-k dimension share of self-similarity falls; IsoScore rises", "03_plm_vs_cl"),
     Finding("F9", "Learning dynamics under default SimCSE",
-            "anisotropy ↓, intra-sentence similarity ↑, norm ↓, functional self-similarity ↓, mostly early", None),
+            "anisotropy ↓, intra-sentence similarity ↑, norm ↓, functional self-similarity ↓, mostly early", "05_learning_dynamics"),
     Finding("F10", "Temperature changes the dynamics", "not published; SimCSE: τ = 1 hurts STS badly", None),
     Finding("F11", "Batch size changes the dynamics",
             "not published; SimCSE: final STS insensitive once the learning rate is tuned", None),
     Finding("F12", "Pooling changes the dynamics", "not published", None),
     Finding("F13", "The SimCSE anchor reproduces (7 STS tasks)",
-            "unsupervised SimCSE-BERT-base: STS-B 76.85, average 76.25", None),
+            "unsupervised SimCSE-BERT-base: STS-B 76.85, average 76.25", "06_simcse_anchor"),
 ]}
+
+
+# Chapters that test no finding themselves but build what others rest on (e.g. the pocket PLM).
+SUPPORT = {"02_pocket_plm": "where the pocket pre-trained BERT comes from"}
 
 
 def for_chapter(chapter: str) -> list[Finding]:
@@ -55,8 +59,8 @@ def for_chapter(chapter: str) -> list[Finding]:
 
 
 def chapters() -> list[str]:
-    """Every chapter that tests a finding, in registry order, without repeats."""
-    return list(dict.fromkeys(f.chapter for f in FINDINGS.values() if f.chapter))
+    """Every chapter that tests a finding or supports others, without repeats."""
+    return list(dict.fromkeys([f.chapter for f in FINDINGS.values() if f.chapter] + list(SUPPORT)))
 
 
 def check_ids(ids) -> list[str]:

@@ -51,7 +51,9 @@ def staging_dir(target: str | os.PathLike) -> Path:
     """A fresh, empty folder beside ``target`` to write into before :func:`atomic_replace_dir`."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    staged.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a model folder is meant to be shared like any folder
+    return staged
 
 
 def atomic_replace_dir(staged: str | os.PathLike, target: str | os.PathLike) -> Path:

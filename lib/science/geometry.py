@@ -196,6 +196,19 @@ class Geometry:
     special_ids: list[int] = field(default_factory=list)
     func_to_content: np.ndarray | None = None  # [n_states], when a functional/semantic split was given
     sem_to_content: np.ndarray | None = None  # [n_states]
+    sample_vectors: np.ndarray | None = field(default=None, repr=False)  # [n_seeds, n_states, n, d]
+
+    def isoscore_per_seed(self) -> np.ndarray:
+        """``[n_seeds, n_states]``: the IsoScore of each anisotropy sample's token vectors, per layer."""
+        from .isotropy import isoscore
+
+        if self.sample_vectors is None:
+            return np.full((max(1, len(self.seeds)), self.n_states), np.nan)
+        return np.array([[isoscore(torch.as_tensor(v)) for v in seed] for seed in self.sample_vectors])
+
+    def isoscore(self) -> np.ndarray:
+        """Per layer, the IsoScore of the sampled tokens, averaged over seeds (NaN without samples)."""
+        return self.isoscore_per_seed().mean(0)
 
     @property
     def n_states(self) -> int:
@@ -287,12 +300,13 @@ class Geometry:
         top1 = self.rogue_shares(1, rogue, pad_in_vocab, special_in_vocab)
         top3 = self.rogue_shares(3, rogue, pad_in_vocab, special_in_vocab)
         mean_c = torch.as_tensor(self.mean_contributions(pad_in_vocab, special_in_vocab))
+        iso = self.isoscore()
         a, sd = self.anisotropy, self.anisotropy_sd
         k = min(3, mean_c.shape[-1])
         return [dict(layer=l, anisotropy=float(a[l]), anisotropy_sd=float(sd[l]), self_sim=float(ss[l]),
                      self_sim_adj=float(ss[l] - a[l]), intra_sim=float(self.intra_sim[l]),
                      intra_sim_adj=float(self.intra_sim[l] - a[l]), norm=float(self.norm[l]),
-                     rogue_top1_share=float(top1[l]), rogue_top3_share=float(top3[l]),
+                     rogue_top1_share=float(top1[l]), rogue_top3_share=float(top3[l]), isoscore=float(iso[l]),
                      rogue_top_dims=[int(i) for i in torch.nan_to_num(mean_c[l], nan=-1.0).topk(k).indices])
                 for l in range(self.n_states)]
 
@@ -307,6 +321,10 @@ class Accumulator:
                                                                             device=device)
         self.class_sums = torch.zeros(2, n_states, dtype=torch.float64, device=device)  # functional, semantic
         self.class_sentences = 0
+        self.sample_vectors = None  # the sampled token vectors of every seed, for IsoScore
+        if self.samples:
+            self.sample_vectors = torch.zeros(len(self.samples), n_states, len(self.samples[0].sentences), dim,
+                                              device=device)
         kw = dict(dtype=torch.float64, device=device)
         self.unit_sum = torch.zeros(n_states, int(plan.measured.sum()), dim, **kw)  # per measured id
         self.sample_sum = torch.zeros(len(self.samples), n_states, dim, **kw)  # per anisotropy seed
@@ -355,6 +373,7 @@ class Accumulator:
                 loc = torch.as_tensor(np.flatnonzero(hit), device=device)
                 p = torch.as_tensor(sample.positions[:, where[hit]], device=device)  # [n_states, hits]
                 self.sample_sum[k] += u[layers, loc[None, :], p].double().sum(1)
+                self.sample_vectors[k][:, torch.as_tensor(where[hit], device=device)] = h[layers, loc[None, :], p]
 
     def _add_classes(self, h, u, mask, ids):
         functional = self.functional[ids.clamp_max(len(self.functional) - 1)] & mask  # [b, T]
@@ -386,7 +405,8 @@ class Accumulator:
             classes = tuple(cpu(self.class_sums / self.class_sentences))
         return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, self_sim, cpu(self.unit_sum),
                         cpu(self.intra_sum / self.n_sentences), cpu(self.norm_sum / self.n_tokens), cpu(anisotropy),
-                        list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)), *classes)
+                        list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)), *classes,
+                        None if self.sample_vectors is None else cpu(self.sample_vectors))
 
 
 # --------------------------------------------------------------------------------------------- one call

@@ -47,6 +47,13 @@ class ModelSpec:
     path: str = ""
 
     @property
+    def label(self) -> str:
+        """The name to show and record: a local folder by its last two path parts (no path of this machine)."""
+        if self.kind == "local":
+            return "/".join(Path(self.path).parts[-2:])
+        return self.name
+
+    @property
     def source(self) -> str:
         """Where the weights come from, in words, with no path of this machine."""
         return {"builtin": "built into lib.science.tiny (seeded random weights)",
@@ -89,7 +96,7 @@ class Encoder:
 
     def describe(self) -> dict:
         """How the model was found, for provenance records."""
-        return dict(name=self.spec.name, kind=self.spec.kind, source=self.spec.source,
+        return dict(name=self.spec.label, kind=self.spec.kind, source=self.spec.source,
                     weights_sha256=self.fingerprint, n_layers=self.n_layers, hidden_size=self.hidden_size,
                     pad_id=self.pad_id)
 

@@ -1,0 +1,238 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   srl:
+#     title: The pocket pre-trained BERT
+#     ci_scale: smoke
+#     scales:
+#       smoke:
+#         source: train
+#         compare: tiny-random-mpnet
+#         max_sentences: 200
+#         n_samples: 100
+#         seeds: [0, 1]
+#       pocket: {}
+#       paper:
+#         source: none
+#         plm: bert-base-uncased
+# ---
+
+# %% [markdown]
+# # 2 · The pocket pre-trained BERT
+#
+# The paper compares a pre-trained masked-language-model encoder (the *PLM*) with the same encoder after
+# unsupervised contrastive training (*CL*). At paper scale the PLM is `bert-base-uncased` {cite}`devlin2019bert`,
+# downloaded from the Hugging Face hub. Offline no pre-contrastive English encoder exists, so the project makes its
+# own: **pocket-bert**, a 6-layer, 384-dimensional BERT (the shape of all-MiniLM-L6-v2) pre-trained from scratch by
+# masked language modelling on the mirror's 1M-sentence Wikipedia corpus, with bert-base-uncased's WordPiece
+# vocabulary. It is committed in `models/pocket-bert` next to its record, and every chapter accepts it as
+# `pocket-bert`.
+#
+# This chapter shows where it comes from: the recipe, its learning curve, how much better than a unigram guess it
+# predicts masked tokens, the small grid that chose the recipe, and its per-layer geometry beside a contrastive
+# model's. With `source = "committed"` (the published page) it reads the committed record; with
+# `source = "train"` it pre-trains a model through the project's engine at the page's scale (CI does this at smoke
+# scale, in seconds); with `source = "none"` it only analyses `plm` (e.g. `bert-base-uncased` at paper scale).
+
+# %% tags=["parameters"]
+source: str = "committed"  # committed | train | none
+plm: str = "pocket-bert"  # the PLM analysed when source is committed or none
+compare: str = "all-MiniLM-L6-v2"  # a contrastive model for the geometry comparison
+device: str = "auto"
+seeds: list = [0, 1, 2]  # anisotropy samples
+n_samples: int = 1000
+max_sentences: int = 0  # analysis sentences: STS-B test sentence1 (0: all)
+out_dir: str = ""
+data_dir: str = ""
+scale: str = "pocket"
+
+# %% tags=["hide-input"]
+import json
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from lib.book import charts, training_runs
+from lib.book.chapter_run import ChapterRun
+from lib.science import data, devices, geometry, models
+from lib.science import params as P
+from lib.science.provenance import REPO_ROOT
+
+P.scale(scale)
+P.choice("source", source, ("committed", "train", "none"))
+seeds = P.seeds("seeds", seeds, minimum_count=2)
+P.integer("n_samples", n_samples, minimum=2)
+P.integer("max_sentences", max_sentences, minimum=0)
+used_device = devices.resolve_device(device)
+compare_spec = models.resolve(compare)
+texts = data.sentences(data.load("stsb", "test", data_dir), "sentence1", max_sentences)
+P.integer("n_samples", n_samples, minimum=2, maximum=len(texts))
+params = dict(source=source, plm=plm, compare=compare, device=device, seeds=seeds, n_samples=n_samples,
+              max_sentences=max_sentences, out_dir=out_dir, data_dir=data_dir, scale=scale)
+if source == "train":  # the engine's MLM run at this scale (reused when it exists)
+    plm_dir, record = training_runs.ensure("mlm", dict(scale=scale, data_dir=data_dir, device=device))
+    plm_name = str(plm_dir / "last")
+elif source == "committed":
+    P.choice("plm", plm, ("pocket-bert",))
+    record = json.loads((REPO_ROOT / "models" / "pocket-bert" / "record.json").read_text())
+    plm_name = plm
+else:
+    record, plm_name = None, plm
+plm_spec = models.resolve(plm_name)
+run = ChapterRun("02_pocket_plm", params)
+charts.enable_offline()
+
+# %% [markdown]
+# ## The recipe
+#
+# A small model trained for minutes has to spend its compute where it counts. The levers that matter for small
+# budgets, and what the recipe does with each ({cite}`geiping2023cramming` studies them at a larger scale):
+#
+# * **Loss only at the masked positions.** The stock `BertForMaskedLM` computes vocabulary logits for every
+#   token; our step gathers the ~15 % selected positions first (`lib/science/mlm.py`). Same loss and gradients
+#   (a test checks it), about 4× the tokens per second on a CPU (`benchmarks/bench_pretrain.py`).
+# * **No dropout during pre-training** (restored to 0.1 in the saved config, which SimCSE's augmentation needs):
+#   with under ten passes over the data there is no over-fitting for dropout to prevent.
+# * **A high peak learning rate** (1e-3) with 6 % warm-up and linear decay to zero, gradient clipping at 1.
+# * **Large batches of similar-length sentences** (1,024 sentences of at most 64 tokens, length-bucketed):
+#   little padding, and on a GPU the step is limited by launches, not arithmetic, so a larger batch is nearly free.
+# * **bf16 autocast** for the matrix products, float32 weights and optimiser.
+
+# %% tags=["hide-input"]
+if record is not None:
+    shown = {k: record["params"][k] for k in ("model", "batch_size", "lr", "warmup", "weight_decay", "adam_beta2",
+                                              "dropout", "save_dropout", "mask_prob", "max_len", "precision", "seed")}
+    sched = record["schedule"]
+    where = record.get("device") or record["provenance"]["device"]
+    shown.update(steps=sched["max_steps"], sentences_seen=sched["max_steps"] * sched["global_batch"],
+                 training_sentences=sched["n_train_sentences"], device=where.get("gpu", where["device"]),
+                 wall_time_s=record.get("wall_time_s"))
+    display(pd.Series(shown, name="value").to_frame())
+else:
+    display(Markdown(f"`{plm}` is analysed as given: it has no pre-training record in this project."))
+
+# %% [markdown]
+# ## Learning curve
+#
+# Held-out masked-token accuracy (5,000 sentences the model never trained on, masked once with a fixed seed) and
+# loss, and the STS-B dev Spearman correlation of the PLM's sentence vectors (mean pooling and [CLS]) along the
+# way. The dashed line is the **unigram baseline**: always predicting the training corpus's most frequent token.
+
+# %% tags=["hide-input"]
+if record is not None:
+    curve = pd.DataFrame(record.get("curve") or record["evals"])
+    baseline = record.get("unigram_baseline") or record["baseline"]
+    long = curve.melt(id_vars="step", value_vars=["heldout_accuracy", "heldout_loss", "stsb_dev", "stsb_dev_cls"],
+                      var_name="metric").assign(series="pocket-bert" if source == "committed" else "this run")
+    long = pd.concat([long, pd.DataFrame(dict(step=curve.step, metric="heldout_accuracy", value=baseline["accuracy"],
+                                              series=f"unigram baseline ('{baseline['token']}')"))])
+    long["metric"] = long.metric.map({"heldout_accuracy": "held-out masked-token accuracy",
+                                      "heldout_loss": "held-out MLM loss",
+                                      "stsb_dev": "STS-B dev ×100, mean pooling",
+                                      "stsb_dev_cls": "STS-B dev ×100, [CLS]"})
+    display(charts.over_steps(long.dropna(subset=["value"]), "MLM pre-training", log_x=False, columns=2))
+    final = curve.iloc[-1]
+    ratio = final.heldout_accuracy / baseline["accuracy"]
+    display(Markdown(
+        f"After **{int(final.step):,}** steps the held-out masked-token accuracy is **{final.heldout_accuracy:.1%}**, "
+        f"{ratio:.1f}× the unigram baseline ({baseline['accuracy']:.1%}, always '{baseline['token']}'); the mean-pooled "
+        f"sentence vectors reach **{final.stsb_dev:.1f}** on STS-B dev (the randomly initialised model: "
+        f"{curve.iloc[0].stsb_dev:.1f})."))
+
+# %% [markdown]
+# ## The grid that chose the recipe
+#
+# Each row is one pre-training run of the engine, measured the same way (held-out accuracy, STS-B dev). The GPU
+# rows come from the lent H100 (`tools/device_session.sh`): two peak learning rates at an equal budget, then the
+# chosen one for longer. The CPU rows hold everything but one lever fixed, at a budget a laptop can afford.
+
+# %% tags=["hide-input"]
+grid_file = REPO_ROOT / "models" / "pocket-bert" / "grid.json"
+if source == "committed" and grid_file.is_file():
+    grid = pd.DataFrame(json.loads(grid_file.read_text())["runs"])
+    display(grid.style.format({c: "{:.3f}" for c in ("heldout_accuracy",)} | {c: "{:.1f}" for c in
+                              ("stsb_dev", "stsb_dev_cls")}, na_rep="—").hide(axis="index"))
+else:
+    display(Markdown("The grid is shown with the committed record (`source = \"committed\"`)."))
+
+# %% [markdown]
+# ## Does it look like an MLM model?
+#
+# The paper's story needs a PLM whose token space is what masked-language models are known for: anisotropic
+# (random tokens share a direction) and contextualised. Chapter 1's protocol on STS-B test `sentence1`, for the
+# PLM and for a contrastive model, layer by layer.
+
+# %% tags=["hide-input"]
+plm_encoder = models.load(plm_spec, used_device)
+compare_encoder = models.load(compare_spec, used_device)
+rows = []
+per_model = {}
+for name, enc in ((plm_spec.name if source != "train" else "this run's PLM", plm_encoder),
+                  (compare_spec.name, compare_encoder)):
+    geo = geometry.analyse(enc, texts, seeds, n_samples=n_samples, progress=False)
+    per_model[name] = geo.per_layer()
+    for r in per_model[name]:
+        for m, label in (("anisotropy", "anisotropy A"), ("intra_sim_adj", "IntraSim*"), ("self_sim_adj", "SelfSim*"),
+                         ("norm", "mean token norm"), ("isoscore", "IsoScore")):
+            rows.append(dict(model=name, layer=r["layer"], metric=label, value=r[m],
+                             sd=r["anisotropy_sd"] if m == "anisotropy" else np.nan))
+long = pd.DataFrame(rows)
+charts.per_layer_models(long, f"Geometry per layer on STS-B test sentence1 ({len(texts)} sentences)")
+
+# %% [markdown]
+# **Claims, with the tolerances stated before measuring.** At pocket scale the PLM must (1) predict masked tokens
+# at least 3× as often as the unigram baseline — a model that has learnt its language, not just its word
+# frequencies — and (2) have a last-layer anisotropy at least 3× the contrastive model's and at least 0.05 — the
+# paper's starting point, an anisotropic PLM (BERT-base: 0.48 at its last layer, R4). At smoke scale (a 30-step
+# model) only the protocol's invariants are checked. The results go to `results.json` first.
+
+# %% tags=["hide-input"]
+a_plm = per_model[list(per_model)[0]][-1]["anisotropy"]
+a_cl = per_model[compare_spec.name][-1]["anisotropy"]
+metrics = dict(per_layer=per_model, anisotropy_last={"plm": a_plm, "compare": a_cl})
+if record is not None:
+    metrics.update(heldout_accuracy=float(final.heldout_accuracy), unigram_baseline=baseline,
+                   stsb_dev=float(final.stsb_dev), stsb_dev_cls=float(final.stsb_dev_cls))
+saved = run.save(metrics, models=[plm_encoder, compare_encoder],
+                 data=dict(dataset="stsb", split="test", column="sentence1", n_sentences=len(texts),
+                           sentences_sha256=data.texts_sha256(texts)))
+if scale == "pocket" and record is not None:
+    assert final.heldout_accuracy >= 3 * baseline["accuracy"], (final.heldout_accuracy, baseline)
+    assert a_plm >= max(0.05, 3 * a_cl), (a_plm, a_cl)
+for layers in per_model.values():  # invariants
+    assert all(np.isfinite(r["anisotropy"]) and -1 <= r["anisotropy"] <= 1 and r["norm"] > 0 for r in layers)
+display(Markdown(
+    f"Last-layer anisotropy: **{a_plm:.3f}** for the PLM, **{a_cl:.3f}** for `{compare_spec.name}` "
+    f"({a_plm / max(a_cl, 1e-9):.0f}×)."))
+
+# %% [markdown]
+# ## Provenance
+
+# %% tags=["hide-input"]
+pd.set_option("display.max_colwidth", None)
+doc = json.loads(saved.read_text())
+prov = doc["provenance"]
+pd.Series({
+    "scale": scale, "source": source,
+    "models": "; ".join(f"{m['name']} ({m['source']}, weights {m['weights_sha256'][:12]}…)" for m in prov["models"]),
+    "pre-training record": ("models/pocket-bert/record.json, code "
+                            f"{record.get('code_commit', '')[:12]}" if source == "committed" else
+                            "this page's run" if source == "train" else "—"),
+    "device": f"{used_device} ({prov['device']['torch_threads']} threads)",
+    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
+    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
+}, name="value").to_frame()
+
+# %% [markdown]
+# ```{bibliography}
+# :filter: docname in docnames
+# ```
