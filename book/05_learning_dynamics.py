@@ -43,7 +43,7 @@ batch_size: int = 64
 lr: float = 3e-05
 max_steps: int = 0
 dropout: float = 0.1
-early_share: float = 0.1  # early = the first 10 % of the steps
+early_share: float = 0.1  # early: the first tenth of the steps
 device: str = "auto"
 data_dir: str = ""
 out_dir: str = ""
@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, pairs, training_runs
+from lib.book import charts, dynamics, pairs, training_runs
 from lib.book.chapter_run import ChapterRun
 from lib.science import devices, models, training
 from lib.science import params as P
@@ -115,26 +115,8 @@ display(Markdown(
 # 1's rogue-dimension measure (mean-vector reading).
 
 # %% tags=["hide-input"]
-LAYER_METRICS = {"anisotropy": "anisotropy A", "intra_sim": "IntraSim", "intra_sim_adj": "IntraSim*",
-                 "norm": "mean token norm", "rogue_top1_share": "top-1 dimension share", "isoscore": "IsoScore"}
-rows = []
-for name, rec in records.items():
-    for snap in rec["snapshots"]:
-        for r in snap["per_layer"]:
-            a = r["anisotropy"]
-            for m, label in LAYER_METRICS.items():
-                rows.append(dict(series=name, step=snap["step"], layer=r["layer"], metric=label, value=r[m]))
-            layer = r["layer"]
-            rows.append(dict(series=name, step=snap["step"], layer=layer, metric="SelfSim* functional",
-                             value=snap["self_sim_functional"][layer] - a))
-            rows.append(dict(series=name, step=snap["step"], layer=layer, metric="SelfSim* semantic",
-                             value=snap["self_sim_semantic"][layer] - a))
-            rows.append(dict(series=name, step=snap["step"], layer=layer, metric="function → content cos*",
-                             value=snap["func_to_content"][layer] - a))
-    for e in rec["evals"]:
-        rows.append(dict(series=name, step=e["step"], layer=np.nan, metric="STS-B dev ×100", value=e["stsb_dev"]))
-long = pd.DataFrame(rows)
-charts.over_steps(long, "SimCSE's learning dynamics (pick a layer)", series="series", layer_select=True)
+charts.over_steps(dynamics.curves(records), "SimCSE's learning dynamics (pick a layer)", series="series",
+                  layer_select=True)
 
 # %% [markdown]
 # ## The claims, and the tolerances stated before measuring
@@ -148,39 +130,25 @@ charts.over_steps(long, "SimCSE's learning dynamics (pick a layer)", series="ser
 #   `early_share` of the steps (the first snapshot at or after it) is at least one half.
 
 # %% tags=["hide-input"]
-def last_layer_series(rec, key):
-    out = []
-    for snap in rec["snapshots"]:
-        r = snap["per_layer"][-1]
-        value = {"self_sim_functional_adj": snap["self_sim_functional"][-1] - r["anisotropy"]}.get(key, r.get(key))
-        out.append((snap["step"], value))
-    return out
-
-
 DIRECTIONS = {"anisotropy": -1, "intra_sim_adj": +1, "norm": -1, "self_sim_functional_adj": -1}
 NAMES = {"anisotropy": "anisotropy", "intra_sim_adj": "IntraSim*", "norm": "mean token norm",
          "self_sim_functional_adj": "functional SelfSim*"}
 movement, shares = {}, {}
-early_step = None
 for key, sign in DIRECTIONS.items():
-    curves = [last_layer_series(rec, key) for rec in records.values()]
-    start = np.mean([c[0][1] for c in curves])
-    end = np.mean([c[-1][1] for c in curves])
-    spread = float(np.ptp([c[-1][1] for c in curves])) if len(curves) > 1 else 0.0
+    ends = [dynamics.start_end(rec, key) for rec in records.values()]
+    start, end = np.mean([e[0] for e in ends]), np.mean([e[1] for e in ends])
+    spread = float(np.ptp([e[1] for e in ends])) if len(ends) > 1 else 0.0
     movement[key] = dict(start=start, end=end, change=end - start, seed_spread_at_end=spread)
-    steps = [s for s, _ in curves[0]]
-    early_step = next(s for s in steps if s >= early_share * steps[-1])
-    at_early = np.mean([dict(c)[early_step] for c in curves])
-    shares[key] = (at_early - start) / (end - start) if end != start else np.nan
+    early_step, shares[key] = dynamics.early_share(list(records.values()), key, early_share)
     bound = start + sign * 2 * spread
-    if sign < 0:
-        run.below("F9", f"{NAMES[key]} falls (last layer, step 0 → {steps[-1]}, beyond 2x seed spread)", end, bound)
-    else:
-        run.above("F9", f"{NAMES[key]} rises (last layer, step 0 → {steps[-1]}, beyond 2x seed spread)", end, bound)
+    claim = (f"{NAMES[key]} {'falls' if sign < 0 else 'rises'} (last layer, step 0 → {max_steps_run}, "
+             f"beyond 2x seed spread)")
+    (run.below if sign < 0 else run.above)("F9", claim, end, bound)
 mean_share = float(np.nanmean(list(shares.values())))
 run.above("F9", f"mean share of the change reached by step {early_step} ({early_share:.0%} of training)",
           mean_share, 0.5)
-table = pd.DataFrame({NAMES[k]: {**v, f"share reached by step {early_step}": shares[k]} for k, v in movement.items()}).T
+table = pd.DataFrame({NAMES[k]: {**v, f"share reached by step {early_step}": shares[k]}
+                      for k, v in movement.items()}).T
 display(table.style.format("{:+.4f}"))
 summary = pd.DataFrame([dict(claim=c["claim"], measured=c["measured"], bound=c["reference"],
                              holds="✓" if c["passed"] else "✗") for c in run.checks])

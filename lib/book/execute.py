@@ -31,7 +31,7 @@ def execute(nb, output: Path, parameters: dict, env: dict | None = None, progres
     os.environ.update(env or {})
     try:
         return pm.execute_notebook(copy.deepcopy(nb), str(output), parameters=parameters or None, cwd=str(cwd),
-                                   kernel_name="python3", progress_bar=progress)
+                                   kernel_name="python3", language="python", progress_bar=progress)
     finally:
         for k, v in saved.items():
             if v is None:

@@ -40,10 +40,10 @@ FINDINGS: dict[str, Finding] = {f.id: f for f in [
             "top-k dimension share of self-similarity falls; IsoScore rises", "03_plm_vs_cl"),
     Finding("F9", "Learning dynamics under default SimCSE",
             "anisotropy ↓, intra-sentence similarity ↑, norm ↓, functional self-similarity ↓, mostly early", "05_learning_dynamics"),
-    Finding("F10", "Temperature changes the dynamics", "not published; SimCSE: τ = 1 hurts STS badly", None),
+    Finding("F10", "Temperature changes the dynamics", "not published; SimCSE: τ = 1 hurts STS badly", "07_temperature"),
     Finding("F11", "Batch size changes the dynamics",
-            "not published; SimCSE: final STS insensitive once the learning rate is tuned", None),
-    Finding("F12", "Pooling changes the dynamics", "not published", None),
+            "not published; SimCSE: final STS insensitive once the learning rate is tuned", "08_batch_size"),
+    Finding("F12", "Pooling changes the dynamics", "not published", "09_pooling"),
     Finding("F13", "The SimCSE anchor reproduces (7 STS tasks)",
             "unsupervised SimCSE-BERT-base: STS-B 76.85, average 76.25", "06_simcse_anchor"),
 ]}
