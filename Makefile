@@ -49,6 +49,11 @@ publish: $(STAMP)
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_geometry.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_geometry_memory.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_pretrain.py --precision fp32
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_pretrain.py --precision bf16
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_training.py --precision fp32
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_training.py --precision bf16
 
 clean:
 	rm -rf _build runs

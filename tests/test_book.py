@@ -233,3 +233,12 @@ def test_scorecard_reads_the_published_runs():
     assert [d["chapter"] for d in runs] == [c.stem for c in chapters.all_chapters()
                                            if (chapters.PUBLISHED / c.stem / "results.json").exists()]
     assert scorecard.verdict("F0", runs)[0] == "reproduced"
+
+
+def test_the_committed_pages_regenerate_identically_from_the_committed_results():
+    """book/scorecard.md and book/_findings.md are generated (make book rewrites them); the committed copies must
+    be exactly what the registry and the published results.json files give."""
+    from lib.book import pages
+
+    assert pages.SCORECARD.read_text() == scorecard.render(scorecard.collect()), "run `python -m lib.book.pages`"
+    assert pages.FINDINGS_TABLE.read_text() == findings.table_markdown(), "run `python -m lib.book.pages`"
