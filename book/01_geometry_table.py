@@ -353,8 +353,3 @@ pd.Series({
     "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
     "results": f"{saved.parent.parent.name}/{saved.parent.name}/{saved.name}",
 }, name="value").to_frame()
-
-# %% [markdown]
-# ```{bibliography}
-# :filter: docname in docnames
-# ```

@@ -264,8 +264,3 @@ pd.Series({
     "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
     "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
 }, name="value").to_frame()
-
-# %% [markdown]
-# ```{bibliography}
-# :filter: docname in docnames
-# ```
