@@ -144,7 +144,8 @@ if record is not None:
     ratio = final.heldout_accuracy / baseline["accuracy"]
     display(Markdown(
         f"After **{int(final.step):,}** steps the held-out masked-token accuracy is **{final.heldout_accuracy:.1%}**, "
-        f"{ratio:.1f}× the unigram baseline ({baseline['accuracy']:.1%}, always '{baseline['token']}'); the mean-pooled "
+        f"{ratio:.1f}× the unigram baseline ({baseline['accuracy']:.1%}, always '{baseline['token']}'); the "
+        f"mean-pooled "
         f"sentence vectors reach **{final.stsb_dev:.1f}** on STS-B dev (the randomly initialised model: "
         f"{curve.iloc[0].stsb_dev:.1f})."))
 

@@ -55,37 +55,21 @@ scale: str = "pocket"
 import json
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from lib.book import ablation, charts, dynamics, reference
-from lib.book.chapter_run import ChapterRun
-from lib.science import devices, models, training
 from lib.science import params as P
 
 KNOB, FINDING, CHAPTER = "temperature", "F10", "07_temperature"
-P.scale(scale)
-P.flag("run_missing", run_missing)
-if not isinstance(values, list) or len(values) < 2:
-    raise P.ParameterError("values", values, "expected a list of at least two temperatures, e.g. [0.05, 1.0]")
-for v in values:
-    P.number("values", v, above=0)
-devices.resolve_device(device)
-models.resolve(plm)
 knobs = dict(ablation.DEFAULT_KNOBS, pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
              dropout=dropout)
-for v in values:
-    training.resolve_params("simcse", dict(scale=scale, model=plm, data_dir=data_dir, device=device,
-                                           **{**knobs, KNOB: v}))
 params = dict(plm=plm, values=values, pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
               dropout=dropout, train_seed=train_seed, run_missing=run_missing, device=device, data_dir=data_dir,
               out_dir=out_dir, scale=scale)
-run = ChapterRun(CHAPTER, params)
-if scale == "smoke":
-    run.not_comparable("smoke scale: 20 SimCSE steps of a tiny random encoder say nothing about the paper's claims")
 charts.enable_offline()
-records = ablation.runs(KNOB, values, scale, plm, data_dir, device, train_seed, knobs, run_missing,
-                        label=lambda v: f"τ = {v:g}")
-spread = ablation.seed_spread(scale, plm, data_dir, device, knobs, run_missing)
+check = lambda name, v: P.number(name, v, above=0)  # noqa: E731
+run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params, knobs,
+                                      label=lambda v: f"τ = {v:g}")
 
 # %% [markdown]
 # ## The dynamics per temperature
@@ -118,20 +102,7 @@ ablation.dynamics_differ(run, FINDING, records, spread)
 if "τ = 1" in records and "τ = 0.05" in records:
     run.below(FINDING, "best STS-B dev at τ = 1 vs τ = 0.05 minus 5", dynamics.best_stsb(records["τ = 1"]),
               dynamics.best_stsb(records["τ = 0.05"]) - 5)
-held = [c["passed"] for c in run.checks]
-word = "reproduces" if all(held) else "does not reproduce" if not any(held) else "partly reproduces"
-best = summary["best STS-B dev"].astype(float)
-headline = (f"best STS-B dev {', '.join(f'{k}: {v:.1f}' for k, v in best.items())}; final A "
-            f"{', '.join(f'{v:.3f}' for v in summary['anisotropy A: end'])}")
-metrics = dict(table=summary.reset_index(names="setting").to_dict("records"), seed_spread=spread,
-               runs={k: dict(params=r["params"], best=r.get("best"), final=r.get("final")) for k, r in records.items()},
-               headlines={FINDING: headline})
-saved = run.save(metrics, device=devices.resolve_device(device))
-display(pd.DataFrame([dict(claim=c["claim"], measured=c["measured"], bound=c["reference"],
-                           holds="✓" if c["passed"] else "✗") for c in run.checks])
-        .style.format({"measured": "{:.4f}", "bound": "{:.4f}"}).hide(axis="index"))
-display(Markdown((f"**Not comparable:** {run.comparable_reason}. " if not run.comparable else "")
-                 + f"**{FINDING} {word} at {scale} scale:** {headline}."))
+saved = ablation.finish(run, FINDING, records, spread, summary)
 
 # %% [markdown]
 # What the page asserts: every setting's run finished with its snapshots, and every check was made.

@@ -54,37 +54,21 @@ scale: str = "pocket"
 import json
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from lib.book import ablation, charts, dynamics
-from lib.book.chapter_run import ChapterRun
-from lib.science import devices, models, training
 from lib.science import params as P
 
 KNOB, FINDING, CHAPTER = "batch_size", "F11", "08_batch_size"
-P.scale(scale)
-P.flag("run_missing", run_missing)
-if not isinstance(values, list) or len(values) < 2:
-    raise P.ParameterError("values", values, "expected a list of at least two batch sizes, e.g. [32, 64]")
-for v in values:
-    P.integer("values", v, minimum=2)
-devices.resolve_device(device)
-models.resolve(plm)
 knobs = dict(ablation.DEFAULT_KNOBS, temperature=temperature, pooling=pooling, lr=lr, max_steps=max_steps,
              dropout=dropout)
-for v in values:
-    training.resolve_params("simcse", dict(scale=scale, model=plm, data_dir=data_dir, device=device,
-                                           **{**knobs, KNOB: v}))
 params = dict(plm=plm, values=values, temperature=temperature, pooling=pooling, lr=lr, max_steps=max_steps,
               dropout=dropout, train_seed=train_seed, run_missing=run_missing, device=device, data_dir=data_dir,
               out_dir=out_dir, scale=scale)
-run = ChapterRun(CHAPTER, params)
-if scale == "smoke":
-    run.not_comparable("smoke scale: 20 SimCSE steps of a tiny random encoder say nothing about the paper's claims")
 charts.enable_offline()
-records = ablation.runs(KNOB, values, scale, plm, data_dir, device, train_seed, knobs, run_missing,
-                        label=lambda v: f"batch {v}")
-spread = ablation.seed_spread(scale, plm, data_dir, device, knobs, run_missing)
+check = lambda name, v: P.integer(name, v, minimum=2)  # noqa: E731
+run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params, knobs,
+                                      label=lambda v: f"batch {v}")
 
 # %% [markdown]
 # ## The dynamics per batch size
@@ -114,20 +98,7 @@ ablation.dynamics_differ(run, FINDING, records, spread)
 bests = {k: dynamics.best_stsb(r) for k, r in records.items()}
 run.below(FINDING, "spread of the best STS-B dev across batch sizes vs 3 points", max(bests.values()) -
           min(bests.values()), 3.0)
-held = [c["passed"] for c in run.checks]
-word = "reproduces" if all(held) else "does not reproduce" if not any(held) else "partly reproduces"
-best = summary["best STS-B dev"].astype(float)
-headline = (f"best STS-B dev {', '.join(f'{k}: {v:.1f}' for k, v in best.items())}; final A "
-            f"{', '.join(f'{v:.3f}' for v in summary['anisotropy A: end'])}")
-metrics = dict(table=summary.reset_index(names="setting").to_dict("records"), seed_spread=spread,
-               runs={k: dict(params=r["params"], best=r.get("best"), final=r.get("final")) for k, r in records.items()},
-               headlines={FINDING: headline})
-saved = run.save(metrics, device=devices.resolve_device(device))
-display(pd.DataFrame([dict(claim=c["claim"], measured=c["measured"], bound=c["reference"],
-                           holds="✓" if c["passed"] else "✗") for c in run.checks])
-        .style.format({"measured": "{:.4f}", "bound": "{:.4f}"}).hide(axis="index"))
-display(Markdown((f"**Not comparable:** {run.comparable_reason}. " if not run.comparable else "")
-                 + f"**{FINDING} {word} at {scale} scale:** {headline}."))
+saved = ablation.finish(run, FINDING, records, spread, summary)
 
 # %% [markdown]
 # What the page asserts: every setting's run finished with its snapshots, and every check was made.

@@ -72,3 +72,56 @@ def dynamics_differ(run, finding: str, records: dict[str, dict], spread: dict | 
         run.above(finding, f"range of final {TRACKED[key]} across settings vs 3x seed spread ({noise:.4f})",
                   float(np.ptp(ends)), noise)
 
+
+
+def start(chapter: str, knob: str, values, check_value, params: dict, knobs: dict, label) -> tuple:
+    """Check a chapter's parameters (every setting's training parameters included) before any compute, then
+    collect the settings' runs. Returns ``(chapter run, {setting: train.json}, seed spread)``."""
+    from ..science import devices, models, training
+    from ..science import params as P
+    from .chapter_run import ChapterRun
+
+    scale, plm, device, data_dir = params["scale"], params["plm"], params["device"], params["data_dir"]
+    P.scale(scale)
+    P.flag("run_missing", params["run_missing"])
+    if not isinstance(values, list) or len(values) < 2:
+        raise ParameterError("values", values, f"expected a list of at least two {knob} settings")
+    for value in values:
+        check_value("values", value)
+    devices.resolve_device(device)
+    models.resolve(plm)
+    for value in values:
+        training.resolve_params("simcse", dict(scale=scale, model=plm, data_dir=data_dir, device=device,
+                                               **{**knobs, knob: value}))
+    run = ChapterRun(chapter, params)
+    if scale == "smoke":
+        run.not_comparable("smoke scale: 20 SimCSE steps of a tiny random encoder say nothing about the paper's "
+                           "claims")
+    records = runs(knob, values, scale, plm, data_dir, device, params["train_seed"], knobs, params["run_missing"],
+                   label)
+    spread = seed_spread(scale, plm, data_dir, device, knobs, params["run_missing"])
+    return run, records, spread
+
+
+def finish(run, finding: str, records: dict[str, dict], spread: dict | None, summary: pd.DataFrame):
+    """Record the chapter's results (after its checks), show the checks and the verdict; returns the results path."""
+    from IPython.display import Markdown, display
+
+    from ..science import devices
+
+    held = [c["passed"] for c in run.checks]
+    word = "reproduces" if all(held) else "does not reproduce" if not any(held) else "partly reproduces"
+    best = summary["best STS-B dev"].astype(float)
+    headline = (f"best STS-B dev {', '.join(f'{k}: {v:.1f}' for k, v in best.items())}; final A "
+                f"{', '.join(f'{v:.3f}' for v in summary['anisotropy A: end'])}")
+    metrics = dict(table=summary.reset_index(names="setting").to_dict("records"), seed_spread=spread,
+                   runs={k: dict(params=r["params"], best=r.get("best"), final=r.get("final"))
+                         for k, r in records.items()},
+                   headlines={finding: headline})
+    saved = run.save(metrics, device=devices.resolve_device(run.params["device"]))
+    display(pd.DataFrame([dict(claim=c["claim"], measured=c["measured"], bound=c["reference"],
+                               holds="✓" if c["passed"] else "✗") for c in run.checks])
+            .style.format({"measured": "{:.4f}", "bound": "{:.4f}"}).hide(axis="index"))
+    display(Markdown((f"**Not comparable:** {run.comparable_reason}. " if not run.comparable else "")
+                     + f"**{finding} {word} at {run.scale} scale:** {headline}."))
+    return saved

@@ -74,7 +74,8 @@ def render(runs: list[dict]) -> str:
             mine = [c for c in doc["checks"] if c["finding"] == fid]
             if not mine:
                 continue
-            details += ["", "| claim | ours | reference or bound | Δ | tolerance | holds |", "|---|---|---|---|---|---|"]
+            details += ["", "| claim | ours | reference or bound | Δ | tolerance | holds |",
+                        "|---|---|---|---|---|---|"]
             for c in mine:
                 ref = _fmt(c["reference"], ".4f") if c["kind"] == "within" else \
                     f"{'>' if c['kind'] == 'above' else '<'} {_fmt(c['reference'], '.4g')}"

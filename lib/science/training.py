@@ -541,12 +541,14 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
     if objective == "mlm":
         record["baseline"] = task.baseline
     record["provenance"] = dict(
-        model=dict(init=p["model"], source=(task.spec.source if objective == "simcse" else "initialised from seed"),
+        model=dict(init=p["model"], source=(task.spec.source if objective == "simcse" else
+                                            "initialised from the seed" if models_shape(p["model"]) else
+                                            models.resolve(p["model"]).source),
                    weights_sha256=getattr(task, "init_fingerprint", None)),
         data=dict(identity=data.mirror_identity(p["data_dir"]), corpus_sha256=task.corpus_sha256),
         **provenance.environment(device))
 
-    def publish(status=None, **extra):
+    def write_record(status=None, **extra):
         if not procs.main:
             return
         throughput = dict(seconds=round(state["train_seconds"], 1),
@@ -589,12 +591,12 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
 
     bar = tqdm(total=max_steps, initial=state["step"], desc=f"{objective} ({p['scale']})", unit="step",
                disable=not (progress and procs.main), dynamic_ncols=True)
-    publish()
+    write_record()
     if state["step"] == 0:
         if 0 in snapshots_at:
             snapshot(0)
         evaluate(0)
-        publish()
+        write_record()
     module.train()
     try:
         while state["step"] < max_steps:
@@ -633,10 +635,10 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
             if step % p["checkpoint_steps"] == 0 or step == max_steps:
                 save()
             if evaluated or step % p["checkpoint_steps"] == 0:
-                publish()
+                write_record()
             module.train()
     except NonFiniteLoss as err:
-        publish("failed", error=str(err))
+        write_record("failed", error=str(err))
         raise
     finally:
         bar.close()
@@ -645,7 +647,7 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
     if procs.main:
         _export(task, out_dir / "last")
         final_sha = files.state_dict_sha256(task.encoder() if objective == "simcse" else task.module)
-        publish("finished", final=dict(step=max_steps, loss=final["loss"] if final else None,
+        write_record("finished", final=dict(step=max_steps, loss=final["loss"] if final else None,
                                        stsb_dev=final["stsb_dev"] if final else None, weights_sha256=final_sha),
                 best=state["best"])
     procs.barrier()
