@@ -261,3 +261,15 @@ def test_gathered_negatives_keep_the_local_gradient(monkeypatch):
     assert torch.equal(out[:3], other) and torch.equal(out[3:], z.detach())
     out.sum().backward()
     assert torch.equal(z.grad, torch.ones_like(z))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_the_cuda_path(mirror, tmp_path, precision):
+    """SimCSE and MLM on a GPU with mixed precision (fp16: autocast and the gradient scaler, SimCSE's --fp16)."""
+    record = training.train("simcse", smoke(mirror, device="cuda", precision=precision, max_steps=6, eval_steps=3),
+                            tmp_path / "cl", progress=False)
+    assert record["status"] == "finished" and record["provenance"]["device"]["gpu"]
+    record = training.train("mlm", smoke(mirror, device="cuda", precision=precision, heldout=50, max_steps=6,
+                                         eval_steps=3), tmp_path / "plm", progress=False)
+    assert record["status"] == "finished" and np.isfinite(record["evals"][-1]["heldout_loss"])
