@@ -73,24 +73,16 @@ from IPython.display import Markdown, display
 
 from lib.book import charts, pairs
 from lib.book.chapter_run import ChapterRun
-from lib.science import data, devices, geometry, models, training
+from lib.science import data, geometry, models
 from lib.science import params as P
 
 P.scale(scale)
 seeds = P.seeds("seeds", seeds, minimum_count=2)
 P.integer("n_samples", n_samples, minimum=2)
 P.integer("max_sentences", max_sentences, minimum=0)
-P.integer("train_seed", train_seed, minimum=0)
-if not isinstance(extra_models, list):
-    raise P.ParameterError("extra_models", extra_models, "expected a list of model names, e.g. ['all-MiniLM-L6-v2']")
-used_device = devices.resolve_device(device)
-plm_spec = models.resolve(plm)
-extra_specs = [models.resolve(m) for m in extra_models]
-train_params = pairs.simcse_params(scale, plm, data_dir, device, train_seed, temperature=temperature,
-                                   pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
-                                   dropout=dropout)
-if not cl:
-    training.resolve_params("simcse", train_params)  # every training parameter checked before any compute
+used_device, plm_spec, extra_specs, train_params = pairs.check(
+    scale, plm, cl, extra_models, train_seed, device, data_dir, temperature=temperature, pooling=pooling,
+    batch_size=batch_size, lr=lr, max_steps=max_steps, dropout=dropout)
 texts = data.sentences(data.load("stsb", "test", data_dir), "sentence1", max_sentences)
 P.integer("n_samples", n_samples, minimum=2, maximum=len(texts))
 params = dict(plm=plm, cl=cl, extra_models=extra_models, temperature=temperature, pooling=pooling,

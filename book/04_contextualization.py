@@ -83,7 +83,7 @@ from IPython.display import Markdown, display
 
 from lib.book import charts, pairs, reference
 from lib.book.chapter_run import ChapterRun
-from lib.science import data, devices, geometry, models, probes, tokens, training
+from lib.science import data, geometry, models, probes, tokens
 from lib.science import params as P
 from lib.science.stats import bootstrap_mean
 
@@ -94,16 +94,9 @@ P.integer("max_sentences", max_sentences, minimum=0)
 P.integer("bootstrap", bootstrap, minimum=100)
 P.choice("stopwords", stopwords, tokens.STOPWORD_LISTS)
 P.choice("alt_stopwords", alt_stopwords, tokens.STOPWORD_LISTS)
-if not isinstance(extra_models, list):
-    raise P.ParameterError("extra_models", extra_models, "expected a list of model names, e.g. ['all-MiniLM-L6-v2']")
-used_device = devices.resolve_device(device)
-plm_spec = models.resolve(plm)
-extra_specs = [models.resolve(m) for m in extra_models]
-train_params = pairs.simcse_params(scale, plm, data_dir, device, train_seed, temperature=temperature,
-                                   pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
-                                   dropout=dropout)
-if not cl:
-    training.resolve_params("simcse", train_params)
+used_device, plm_spec, extra_specs, train_params = pairs.check(
+    scale, plm, cl, extra_models, train_seed, device, data_dir, temperature=temperature, pooling=pooling,
+    batch_size=batch_size, lr=lr, max_steps=max_steps, dropout=dropout)
 texts = data.sentences(data.load("stsb", "test", data_dir), "sentence1", max_sentences)
 P.integer("n_samples", n_samples, minimum=2, maximum=len(texts))
 params = dict(plm=plm, cl=cl, extra_models=extra_models, temperature=temperature, pooling=pooling,

@@ -64,7 +64,7 @@ from IPython.display import Markdown, display
 
 from lib.book import charts, pairs, reference
 from lib.book.chapter_run import ChapterRun
-from lib.science import devices, models, sts, training
+from lib.science import models, sts
 from lib.science import params as P
 from lib.science.pooling import POOLINGS
 
@@ -74,16 +74,9 @@ if not isinstance(tasks, list) or not tasks or any(t not in sts.TASKS for t in t
 if not isinstance(plm_poolings, list) or not plm_poolings or any(p_ not in POOLINGS for p_ in plm_poolings):
     raise P.ParameterError("plm_poolings", plm_poolings, "expected a non-empty list drawn from " + ", ".join(POOLINGS))
 P.choice("pooling", pooling, POOLINGS)
-if not isinstance(extra_models, list):
-    raise P.ParameterError("extra_models", extra_models, "expected a list of model names")
-used_device = devices.resolve_device(device)
-plm_spec = models.resolve(plm)
-extra_specs = [models.resolve(m) for m in extra_models]
-train_params = pairs.simcse_params(scale, plm, data_dir, device, train_seed, temperature=temperature,
-                                   pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
-                                   dropout=dropout)
-if not cl:
-    training.resolve_params("simcse", train_params)
+used_device, plm_spec, extra_specs, train_params = pairs.check(
+    scale, plm, cl, extra_models, train_seed, device, data_dir, temperature=temperature, pooling=pooling,
+    batch_size=batch_size, lr=lr, max_steps=max_steps, dropout=dropout)
 params = dict(plm=plm, cl=cl, extra_models=extra_models, plm_poolings=plm_poolings, temperature=temperature,
               pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps, dropout=dropout,
               train_seed=train_seed, tasks=tasks, device=device, data_dir=data_dir, out_dir=out_dir, scale=scale)

@@ -242,3 +242,23 @@ def test_the_committed_pages_regenerate_identically_from_the_committed_results()
 
     assert pages.SCORECARD.read_text() == scorecard.render(scorecard.collect()), "run `python -m lib.book.pages`"
     assert pages.FINDINGS_TABLE.read_text() == findings.table_markdown(), "run `python -m lib.book.pages`"
+
+
+# --------------------------------------------------------------------------------------------- the PLM/CL pair
+def test_the_pair_checks_its_parameters_before_any_compute():
+    from lib.book import pairs
+
+    good = dict(scale="smoke", plm="tiny-random-bert", cl="", extra_models=[], train_seed=0, device="cpu",
+                data_dir="")
+    device, plm, extras, train = pairs.check(**good, temperature=0.05, pooling="avg")
+    assert (device, plm.name, extras) == ("cpu", "tiny-random-bert", [])
+    assert train == dict(scale="smoke", model="tiny-random-bert", data_dir="", device="cpu", seed=0,
+                         temperature=0.05, pooling="avg")
+    with pytest.raises(P.ParameterError, match="`extra_models` = 'all-MiniLM-L6-v2' .* list of model names"):
+        pairs.check(**dict(good, extra_models="all-MiniLM-L6-v2"))
+    with pytest.raises(P.ParameterError, match="`train_seed` = -1"):
+        pairs.check(**dict(good, train_seed=-1))
+    with pytest.raises(P.ParameterError, match="`temperature`"):
+        pairs.check(**good, temperature=-1.0)
+    # a finished contrastive model is given: the training knobs are not the page's business
+    assert pairs.check(**dict(good, cl="tiny-random-bert"), temperature=-1.0)[3]["temperature"] == -1.0
