@@ -339,17 +339,9 @@ readings.style.format("{:.4f}").set_caption(f"Share of the top-k dimensions in s
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-prov = records.read(saved)["provenance"]
-pd.Series({
-    "scale": scale, "model": f"{prov['models'][0]['name']} — {prov['models'][0]['source']}",
-    "weights sha256": prov["models"][0]["weights_sha256"][:16] + "…",
-    "data": f"{dataset}/{split}/{column} ({table.source}), {len(texts)} sentences",
-    "sentences sha256": sentences_sha256[:16] + "…",
-    "comparable with the released table": "yes" if run.comparable else f"no — {run.comparable_reason}",
-    "device": f"{used_device} ({prov['device']['torch_threads']} threads)"
-              + (f", {prov['device']['gpu']}" if "gpu" in prov["device"] else ""),
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "libraries": ", ".join(f"{k} {v}" for k, v in prov["libraries"].items() if v),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-    "results": f"{saved.parent.parent.name}/{saved.parent.name}/{saved.name}",
-}, name="value").to_frame()
+tables.provenance(
+    saved, scale, data=f"{dataset}/{split}/{column} ({table.source}), {len(texts)} sentences",
+    sentences_sha256=sentences_sha256[:16] + "…",
+    comparable_with_the_released_table="yes" if run.comparable else f"no — {run.comparable_reason}",
+    libraries=", ".join(f"{k} {v}" for k, v in records.read(saved)["provenance"]["libraries"].items() if v),
+    results=f"{saved.parent.parent.name}/{saved.parent.name}/{saved.name}")

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, training_runs
+from lib.book import charts, tables, training_runs
 from lib.book.chapter_run import ChapterRun
 from lib.science import data, devices, geometry, models
 from lib.science import params as P
@@ -220,15 +220,6 @@ display(Markdown(
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-doc = json.loads(saved.read_text())
-prov = doc["provenance"]
-pd.Series({
-    "scale": scale, "source": source,
-    "models": "; ".join(f"{m['name']} ({m['source']}, weights {m['weights_sha256'][:12]}…)" for m in prov["models"]),
-    "pre-training record": ("models/pocket-bert/record.json, code "
-                            f"{record.get('code_commit', '')[:12]}" if source == "committed" else
-                            "this page's run" if source == "train" else "—"),
-    "device": f"{used_device} ({prov['device']['torch_threads']} threads)",
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-}, name="value").to_frame()
+tables.provenance(saved, scale, source=source, pre_training_record=(
+    f"models/pocket-bert/record.json, code {record.get('code_commit', '')[:12]}" if source == "committed" else
+    "this page's run" if source == "train" else "—"))

@@ -65,13 +65,11 @@ out_dir: str = ""
 scale: str = "pocket"
 
 # %% tags=["hide-input"]
-import json
-
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, pairs
+from lib.book import charts, pairs, tables
 from lib.book.chapter_run import ChapterRun
 from lib.science import data, geometry, models
 from lib.science import params as P
@@ -247,12 +245,4 @@ assert len(run.checks) == 8 and {c["finding"] for c in run.checks} == {"F1", "F2
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-prov = json.loads(saved.read_text())["provenance"]
-pd.Series({
-    "scale": scale,
-    "models": "; ".join(f"{m['name']} ({m['source']}, weights {m['weights_sha256'][:12]}…)" for m in prov["models"]),
-    "data": f"STS-B test sentence1, {len(texts)} sentences",
-    "device": f"{used_device} ({prov['device']['torch_threads']} threads)",
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-}, name="value").to_frame()
+tables.provenance(saved, scale, data=f"STS-B test sentence1, {len(texts)} sentences")

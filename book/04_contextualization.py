@@ -74,14 +74,12 @@ out_dir: str = ""
 scale: str = "pocket"
 
 # %% tags=["hide-input"]
-import json
-
 import altair as alt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, pairs, reference
+from lib.book import charts, pairs, reference, tables
 from lib.book.chapter_run import ChapterRun
 from lib.science import data, geometry, models, probes, tokens
 from lib.science import params as P
@@ -294,12 +292,5 @@ assert all(-1 - 1e-6 <= v <= 1 + 1e-6 for v in probe_table.cosine)
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-prov = json.loads(saved.read_text())["provenance"]
-pd.Series({
-    "scale": scale,
-    "models": "; ".join(f"{m['name']} ({m['source']}, weights {m['weights_sha256'][:12]}…)" for m in prov["models"]),
-    "data": f"STS-B test sentence1, {len(texts)} sentences", "stopword lists": f"{stopwords}; {alt_stopwords}",
-    "device": f"{used_device} ({prov['device']['torch_threads']} threads)",
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-}, name="value").to_frame()
+tables.provenance(saved, scale, data=f"STS-B test sentence1, {len(texts)} sentences",
+                  stopword_lists=f"{stopwords}; {alt_stopwords}")

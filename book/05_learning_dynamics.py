@@ -50,14 +50,13 @@ out_dir: str = ""
 scale: str = "pocket"
 
 # %% tags=["hide-input"]
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, dynamics, pairs, training_runs
+from lib.book import charts, dynamics, pairs, tables, training_runs
 from lib.book.chapter_run import ChapterRun
 from lib.science import devices, models, training
 from lib.science import params as P
@@ -183,10 +182,5 @@ assert 0 < early_step <= max_steps_run
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-prov = json.loads(saved.read_text())["provenance"]
-pd.Series({
-    "scale": scale, "runs": "; ".join(f"{n}: commit {r['provenance']['git']['commit'][:12]}, "
-                                      f"{r['wall_time_s']:.0f} s" for n, r in records.items()),
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-}, name="value").to_frame()
+tables.provenance(saved, scale, runs="; ".join(
+    f"{n}: commit {r['provenance']['git']['commit'][:12]}, {r['wall_time_s']:.0f} s" for n, r in records.items()))

@@ -55,14 +55,12 @@ out_dir: str = ""
 scale: str = "pocket"
 
 # %% tags=["hide-input"]
-import json
-
 import altair as alt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, pairs, reference
+from lib.book import charts, pairs, reference, tables
 from lib.book.chapter_run import ChapterRun
 from lib.science import models, sts
 from lib.science import params as P
@@ -174,10 +172,5 @@ assert all(abs(v["avg"] - np.mean([v[t] for t in tasks])) < 1e-9 for v in scores
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-prov = json.loads(saved.read_text())["provenance"]
-pd.Series({
-    "scale": scale, "models": ", ".join(dict.fromkeys(s.label for _, s, _ in evaluated)),
-    "data": "STS12-16 (sts12-16/), STS-B test (sts/test.tsv), SICK-R test (sickr/test.tsv) of the data mirror",
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-}, name="value").to_frame()
+tables.provenance(saved, scale, evaluated=", ".join(dict.fromkeys(s.label for _, s, _ in evaluated)),
+                  data="STS12-16 (sts12-16/), STS-B test (sts/test.tsv), SICK-R test (sickr/test.tsv) of the mirror")

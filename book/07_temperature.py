@@ -52,12 +52,10 @@ out_dir: str = ""
 scale: str = "pocket"
 
 # %% tags=["hide-input"]
-import json
-
 import pandas as pd
 from IPython.display import display
 
-from lib.book import ablation, charts, dynamics, reference
+from lib.book import ablation, charts, dynamics, reference, tables
 from lib.science import params as P
 
 KNOB, FINDING, CHAPTER = "temperature", "F10", "07_temperature"
@@ -116,10 +114,5 @@ assert len(run.checks) == 2 + ("τ = 1" in records and "τ = 0.05" in records)
 
 # %% tags=["hide-input"]
 pd.set_option("display.max_colwidth", None)
-prov = json.loads(saved.read_text())["provenance"]
-pd.Series({
-    "scale": scale, "settings": ", ".join(records), "seed spread from": "the default setting, seeds 0 and 1"
-    if spread else "— (no seed pair)",
-    "git commit": f"{prov['git']['commit'][:12]}" + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-    "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s",
-}, name="value").to_frame()
+tables.provenance(saved, scale, settings=", ".join(records),
+                  seed_spread_from="the default setting, seeds 0 and 1" if spread else "— (no seed pair)")
