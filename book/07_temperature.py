@@ -33,7 +33,7 @@
 # Each setting below is one unsupervised SimCSE run from the page's PLM with every other parameter at SimCSE's
 # default; runs are trained through the engine once and shared (a sweep of the dynamics chapter over τ produces
 # the same runs: `python -m lib.sweep 05 --scale pocket --grid temperature=0.001,0.01,0.05,0.1,1 --grid
-# 'train_seeds=[[0]]'`). At pocket scale the grid takes about 40 minutes on two CPU cores; at paper scale each
+# 'train_seeds=[[0]]'`). At pocket scale the grid takes about 45 minutes on two CPU cores; at paper scale each
 # setting is about an hour of GPU time.
 
 # %% tags=["parameters"]

@@ -32,7 +32,7 @@
 # **How the learning rate is handled:** it is *not* tuned per batch size here — every setting keeps SimCSE's
 # unsupervised BERT-base learning rate (3e-5) and the same number of steps, so a larger batch also sees more
 # sentences. That isolates the batch size's effect on the dynamics per step, and it is why the STS claim below is
-# the weaker one the untuned setting allows. At pocket scale the grid is 16–128 (about 45 minutes on two CPU
+# the weaker one the untuned setting allows. At pocket scale the grid is 16–128 (about 35 minutes on two CPU
 # cores; batch 128 alone is half of it); at paper scale 16–512, each about an hour of GPU time (`--scale paper`).
 
 # %% tags=["parameters"]

@@ -53,7 +53,7 @@ scale: str = "pocket"
 
 # %% tags=["hide-input"]
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from lib.book import ablation, charts, dynamics, reference, tables
 from lib.science import params as P
@@ -88,6 +88,21 @@ summary["SimCSE (unsupervised, BERT-base), STS-B dev"] = [reference.SIMCSE_POOLI
 display(summary.style.format("{:.4f}", na_rep="—").format("{:.1f}", subset=[
     "best STS-B dev", "SimCSE (unsupervised, BERT-base), STS-B dev"], na_rep="—")
         .format("{:.0f}", subset=["best step"]))
+
+# %% [markdown]
+# **Which way the token space moves.** Chapters 3–5 train with SimCSE's default `cls` pooling, which reads the
+# sentence from one position; the mean-based poolings put every token into the loss, as the models the paper
+# analysed are trained (all-MiniLM-L6-v2 and all-mpnet-base-v2 mean-pool). The sentence below is generated from the
+# table: it reports, per pooling, whether the last-layer anisotropy and mean norm ended below their start (the
+# directions F1 and F7 claim).
+
+# %% tags=["hide-input"]
+start_a, start_n = summary["anisotropy A: start"].iloc[0], summary["mean token norm: start"].iloc[0]
+way = lambda end, start: "falls" if end < start else "rises"  # noqa: E731
+display(Markdown(f"At {scale} scale, last layer, from the PLM to each run's last step: " + "; ".join(
+    f"`{k}` A {start_a:.3f} → {r['anisotropy A: end']:.3f} ({way(r['anisotropy A: end'], start_a)}), norm "
+    f"{start_n:.2f} → {r['mean token norm: end']:.2f} ({way(r['mean token norm: end'], start_n)})"
+    for k, r in summary.iterrows()) + "."))
 
 # %% [markdown]
 # ## The claims, and the tolerances stated before measuring
