@@ -262,3 +262,30 @@ def test_the_pair_checks_its_parameters_before_any_compute():
         pairs.check(**good, temperature=-1.0)
     # a finished contrastive model is given: the training knobs are not the page's business
     assert pairs.check(**dict(good, cl="tiny-random-bert"), temperature=-1.0)[3]["temperature"] == -1.0
+
+
+def test_publishing_outputs_do_not_make_the_next_run_dirty(tmp_path, monkeypatch):
+    import subprocess
+
+    from lib.science import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "book" / "results" / "01").mkdir(parents=True)
+    (tmp_path / "lib").mkdir()
+    files = {"book/01.ipynb": "{}", "book/results/01/results.json": "{}", "book/scorecard.md": "#",
+             "book/01.py": "# source", "lib/a.py": "x = 1"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    monkeypatch.delenv("SRL_GIT_COMMIT", raising=False)
+    monkeypatch.setattr(provenance, "REPO_ROOT", tmp_path)
+    assert provenance.git_state()["dirty"] is False
+    for name in ("book/01.ipynb", "book/results/01/results.json", "book/scorecard.md"):
+        (tmp_path / name).write_text("published")
+    assert provenance.git_state()["dirty"] is False  # outputs of a publish
+    (tmp_path / "book/01.py").write_text("# edited")
+    assert provenance.git_state()["dirty"] is True  # an input

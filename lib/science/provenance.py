@@ -18,9 +18,15 @@ LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "datasets"
              "jupytext")
 
 
+# what publishing writes (see git_state); everything else tracked is an input
+OUTPUTS = ("book/*.ipynb", "book/results", "book/scorecard.md", "book/_findings.md")
+
+
 def git_state() -> dict:
-    """The checkout's commit and whether tracked files have uncommitted changes. Where the code runs from a copy
-    of the checkout (a lent GPU machine), ``SRL_GIT_COMMIT`` names the commit the copy was made from."""
+    """The checkout's commit and whether tracked files have uncommitted changes. The book's published outputs (the
+    executed notebooks, their results.json and the generated pages) are products, not inputs, so publishing one
+    chapter does not make the next one's provenance dirty. Where the code runs from a copy of the checkout (a lent
+    GPU machine), ``SRL_GIT_COMMIT`` names the commit the copy was made from."""
     if os.environ.get("SRL_GIT_COMMIT"):  # a copy's own .git, if it has one, may be stale
         return dict(commit=os.environ["SRL_GIT_COMMIT"], dirty=None)
 
@@ -29,7 +35,7 @@ def git_state() -> dict:
 
     try:
         head = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":!{p}" for p in OUTPUTS))
     except (OSError, subprocess.SubprocessError):
         return dict(commit="unknown", dirty=None)
     if head.returncode != 0:
