@@ -45,7 +45,9 @@ def verdict(fid: str, runs: list[dict]) -> tuple[str, list[dict], list[dict]]:
 
 def _run_label(doc: dict) -> str:
     prov = doc["provenance"]
-    names = ", ".join(f"`{m['name']}`" for m in prov.get("models", [])) or "—"
+    plm = doc.get("params", {}).get("plm")  # chapters that read training runs load no model themselves
+    names = (", ".join(f"`{m['name']}`" for m in prov.get("models", []))
+             or (f"SimCSE runs from `{plm}`" if plm else "—"))
     commit = (prov.get("git", {}).get("commit") or "unknown")[:10]
     return f"[{doc['chapter']}]({doc['chapter']}) · {prov.get('scale', '?')} · {names} · `{commit}`"
 
