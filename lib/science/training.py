@@ -608,8 +608,8 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
             with devices.autocast(device, precision):
                 loss, counts = task.loss(trained, step, procs, global_batch)
             if not torch.isfinite(loss.detach()):
-                raise NonFiniteLoss(f"the loss is {float(loss)} at step {step + 1}; stopped, keeping the last good "
-                                    f"checkpoint (step {checkpoint_step(out_dir)}). Lower the learning rate "
+                raise NonFiniteLoss(f"the loss is {float(loss.detach())} at step {step + 1}; stopped, keeping the last "
+                                    f"good checkpoint (step {checkpoint_step(out_dir)}). Lower the learning rate "
                                     f"(lr = {p['lr']}) or use precision fp32.")
             scaler.scale(loss).backward()
             if p["grad_clip"] > 0:
