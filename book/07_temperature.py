@@ -59,14 +59,12 @@ from lib.book import ablation, charts, dynamics, reference, tables
 from lib.science import params as P
 
 KNOB, FINDING, CHAPTER = "temperature", "F10", "07_temperature"
-knobs = dict(ablation.DEFAULT_KNOBS, pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
-             dropout=dropout)
 params = dict(plm=plm, values=values, pooling=pooling, batch_size=batch_size, lr=lr, max_steps=max_steps,
               dropout=dropout, train_seed=train_seed, run_missing=run_missing, device=device, data_dir=data_dir,
               out_dir=out_dir, scale=scale)
 charts.enable_offline()
 check = lambda name, v: P.number(name, v, above=0)  # noqa: E731
-run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params, knobs,
+run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params,
                                       label=lambda v: f"τ = {v:g}")
 
 # %% [markdown]

@@ -58,14 +58,12 @@ from lib.book import ablation, charts, dynamics, tables
 from lib.science import params as P
 
 KNOB, FINDING, CHAPTER = "batch_size", "F11", "08_batch_size"
-knobs = dict(ablation.DEFAULT_KNOBS, temperature=temperature, pooling=pooling, lr=lr, max_steps=max_steps,
-             dropout=dropout)
 params = dict(plm=plm, values=values, temperature=temperature, pooling=pooling, lr=lr, max_steps=max_steps,
               dropout=dropout, train_seed=train_seed, run_missing=run_missing, device=device, data_dir=data_dir,
               out_dir=out_dir, scale=scale)
 charts.enable_offline()
 check = lambda name, v: P.integer(name, v, minimum=2)  # noqa: E731
-run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params, knobs,
+run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params,
                                       label=lambda v: f"batch {v}")
 
 # %% [markdown]

@@ -60,14 +60,12 @@ from lib.science import params as P
 from lib.science.pooling import POOLINGS
 
 KNOB, FINDING, CHAPTER = "pooling", "F12", "09_pooling"
-knobs = dict(ablation.DEFAULT_KNOBS, temperature=temperature, batch_size=batch_size, lr=lr, max_steps=max_steps,
-             dropout=dropout)
 params = dict(plm=plm, values=values, temperature=temperature, batch_size=batch_size, lr=lr, max_steps=max_steps,
               dropout=dropout, train_seed=train_seed, run_missing=run_missing, device=device, data_dir=data_dir,
               out_dir=out_dir, scale=scale)
 charts.enable_offline()
 check = lambda name, v: P.choice(name, v, POOLINGS)  # noqa: E731
-run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params, knobs,
+run, records, spread = ablation.start(CHAPTER, KNOB, values, check, params,
                                       label=lambda v: v)
 
 # %% [markdown]

@@ -18,18 +18,20 @@ TRACKED = {"anisotropy": "anisotropy A", "intra_sim_adj": "IntraSim*", "norm": "
            "self_sim_functional_adj": "functional SelfSim*"}
 
 
+def _record(params: dict, run_missing: bool) -> dict | None:
+    """The run's train.json: trained (or resumed) when ``run_missing``, else whatever is on disk (None if nothing)."""
+    return training_runs.ensure("simcse", params)[1] if run_missing else training_runs.status("simcse", params)
+
+
 def runs(knob: str, values: list, scale: str, plm: str, data_dir: str, device: str, seed: int, knobs: dict,
          run_missing: bool, label=lambda v: str(v)) -> dict[str, dict]:
     """``{label(value): train.json}`` for every value of ``knob`` (missing runs trained when ``run_missing``)."""
     out = {}
     for value in values:
         params = pairs.simcse_params(scale, plm, data_dir, device, seed, **{**knobs, knob: value})
-        if run_missing:
-            out[label(value)] = training_runs.ensure("simcse", params)[1]
-        else:
-            record = training_runs.status("simcse", params)
-            if record and record.get("status") == "finished":
-                out[label(value)] = record
+        record = _record(params, run_missing)
+        if run_missing or (record and record.get("status") == "finished"):
+            out[label(value)] = record
     if not out:
         raise ParameterError("run_missing", run_missing, "no setting has a finished run; set run_missing=True to "
                              "train them (or run the sweep first)")
@@ -41,7 +43,7 @@ def seed_spread(scale: str, plm: str, data_dir: str, device: str, knobs: dict, r
     records = []
     for seed in (0, 1):
         params = pairs.simcse_params(scale, plm, data_dir, device, seed, **knobs)
-        rec = training_runs.ensure("simcse", params)[1] if run_missing else training_runs.status("simcse", params)
+        rec = _record(params, run_missing)
         if not rec or rec.get("status") != "finished":
             return None
         records.append(rec)
@@ -73,15 +75,16 @@ def dynamics_differ(run, finding: str, records: dict[str, dict], spread: dict | 
                   float(np.ptp(ends)), noise)
 
 
-
-def start(chapter: str, knob: str, values, check_value, params: dict, knobs: dict, label) -> tuple:
+def start(chapter: str, knob: str, values, check_value, params: dict, label) -> tuple:
     """Check a chapter's parameters (every setting's training parameters included) before any compute, then
-    collect the settings' runs. Returns ``(chapter run, {setting: train.json}, seed spread)``."""
+    collect the settings' runs. The fixed knobs are the chapter's own parameters where it has them, SimCSE's
+    defaults (``DEFAULT_KNOBS``) otherwise. Returns ``(chapter run, {setting: train.json}, seed spread)``."""
     from ..science import devices, models, training
     from ..science import params as P
     from .chapter_run import ChapterRun
 
     scale, plm, device, data_dir = params["scale"], params["plm"], params["device"], params["data_dir"]
+    knobs = {k: params.get(k, default) for k, default in DEFAULT_KNOBS.items()}
     P.scale(scale)
     P.flag("run_missing", params["run_missing"])
     if not isinstance(values, list) or len(values) < 2:
@@ -91,8 +94,8 @@ def start(chapter: str, knob: str, values, check_value, params: dict, knobs: dic
     devices.resolve_device(device)
     models.resolve(plm)
     for value in values:
-        training.resolve_params("simcse", dict(scale=scale, model=plm, data_dir=data_dir, device=device,
-                                               **{**knobs, knob: value}))
+        training.resolve_params("simcse", pairs.simcse_params(scale, plm, data_dir, device, params["train_seed"],
+                                                              **{**knobs, knob: value}))
     run = ChapterRun(chapter, params)
     if scale == "smoke":
         run.not_comparable("smoke scale: 20 SimCSE steps of a tiny random encoder say nothing about the paper's "
