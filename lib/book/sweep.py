@@ -76,9 +76,11 @@ def point_folder(chapter: chapters.Chapter, scale: str | None, overrides: dict) 
     return identity.run_dir(chapter.stem, chapter.effective(params))
 
 
-def finished(folder: Path) -> bool:
+def finished(folder: Path) -> dict | None:
+    """The point's marker record when the point finished, else None."""
     marker = folder / POINT_FILE
-    return marker.is_file() and json.loads(marker.read_text()).get("status") == "finished"
+    doc = json.loads(marker.read_text()) if marker.is_file() else {}
+    return doc if doc.get("status") == "finished" else None
 
 
 def run_point(source: str, scale: str | None, overrides: dict) -> dict:
@@ -109,9 +111,9 @@ def sweep(chapter: chapters.Chapter, scale: str | None, grid: dict[str, list], w
     for overrides in points(grid):
         folder = point_folder(chapter, scale, overrides)  # checks names and types before anything runs
         point = Point(overrides, folder)
-        if finished(folder):
+        doc = finished(folder)
+        if doc:
             point.status = "reused"
-            doc = json.loads((folder / POINT_FILE).read_text())
             point.seconds, point.headlines = doc.get("seconds", 0.0), doc.get("headlines", {})
         else:
             todo.append(point)
