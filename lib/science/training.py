@@ -648,8 +648,8 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
         _export(task, out_dir / "last")
         final_sha = files.state_dict_sha256(task.encoder() if objective == "simcse" else task.module)
         write_record("finished", final=dict(step=max_steps, loss=final["loss"] if final else None,
-                                       stsb_dev=final["stsb_dev"] if final else None, weights_sha256=final_sha),
-                best=state["best"])
+                                            stsb_dev=final["stsb_dev"] if final else None, weights_sha256=final_sha),
+                     best=state["best"])
     procs.barrier()
     return read_status(out_dir) if procs.main else record
 
