@@ -4,8 +4,8 @@
 
 CPU rows: one lever at a time (dropout, peak learning rate) around a base recipe (a 4-layer, 256-dimensional
 BERT; 300 steps of 128 sentences; peak lr 1e-3, 6 % warm-up, no dropout, sentences of at most 64 tokens, bf16
-autocast), each trained through the engine (runs/train/..., reused when present) and measured the same way: held-out masked-token accuracy (2,000
-held-out sentences) and STS-B dev. GPU rows: the runs of the lent H100 (tools/device_session.sh), read from its
+autocast), each trained through the engine (runs/train/..., reused when present) and measured the same way:
+held-out masked-token accuracy (2,000 held-out sentences) and STS-B dev. GPU rows: the runs of the lent H100 (tools/device_session.sh), read from its
 session bundle, and the committed pocket-bert record.
 """
 

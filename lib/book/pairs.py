@@ -29,7 +29,8 @@ def check(scale: str, plm: str, cl: str, extra_models: list, train_seed: int, de
     """
     P.integer("train_seed", train_seed, minimum=0)
     if not isinstance(extra_models, list) or not all(isinstance(m, str) for m in extra_models):
-        raise P.ParameterError("extra_models", extra_models, "expected a list of model names, e.g. ['all-MiniLM-L6-v2']")
+        raise P.ParameterError("extra_models", extra_models,
+                               "expected a list of model names, e.g. ['all-MiniLM-L6-v2']")
     used_device = devices.resolve_device(device)
     plm_spec = models.resolve(plm)
     extra_specs = [models.resolve(m) for m in extra_models]
