@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lib import train as command
-from lib.science import models, pooling, simcse, tokens, training
+from lib.science import dropout, models, pooling, simcse, tokens, training
 from lib.science.mlm import masked_lm_loss, parse_shape, select
 from lib.science.params import ParameterError
 from lib.science.provenance import REPO_ROOT
@@ -114,6 +114,41 @@ def test_views_encode_each_sentence_twice_in_one_pass():
     enc.model.train()  # dropout makes two different views
     z1, z2 = simcse.views(enc.model, batch["input_ids"], batch["attention_mask"], "avg", None)
     assert not torch.allclose(z1, z2)
+
+
+def test_fast_dropout_is_dropout():
+    """The CPU masks: keep rate 1 - p, scale 1 / (1 - p), the same masks from the same seed, and the swapped
+    encoder gives exactly what the stock one gives when nothing is dropped (evaluation)."""
+    source = dropout.MaskSource(7)
+    layer = dropout.Dropout(0.1, source).train()
+    out = layer(torch.ones(400, 1000))
+    assert abs(float((out > 0).float().mean()) - 0.9) < 0.003
+    assert torch.allclose(out[out > 0], torch.tensor(1 / 0.9))
+    source.seed(3)
+    first = source.keep((5, 7), 0.5)
+    source.seed(3)
+    assert torch.equal(first, source.keep((5, 7), 0.5))
+    assert isinstance(layer, torch.nn.Dropout) and layer.eval()(out) is out
+
+    stock = models.load("tiny-random-bert", "cpu").model.eval()
+    swapped = dropout.install(models.load("tiny-random-bert", "cpu").model, dropout.MaskSource(0)).eval()
+    assert not any(type(m) is torch.nn.Dropout for m in swapped.modules())
+    ids = torch.tensor([[101, 2054, 2003, 102, 0], [101, 2054, 102, 0, 0]])
+    mask = (ids != 0).long()
+    with torch.no_grad():
+        assert torch.equal(stock(input_ids=ids, attention_mask=mask).last_hidden_state,
+                           swapped(input_ids=ids, attention_mask=mask).last_hidden_state)
+        swapped.train()  # dropout on: two passes differ, pad keys stay masked (the first sentence ignores them)
+        a = swapped(input_ids=ids, attention_mask=mask).last_hidden_state
+        b = swapped(input_ids=ids, attention_mask=mask).last_hidden_state
+        assert not torch.equal(a, b)
+        for module in swapped.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 1e-12  # nothing dropped, yet through the training path: equals the stock model
+        stock.config._attn_implementation = "eager"
+        out = swapped(input_ids=ids, attention_mask=mask).last_hidden_state
+        assert torch.allclose(out[mask.bool()], stock(input_ids=ids, attention_mask=mask)
+                              .last_hidden_state[mask.bool()], atol=1e-5)
 
 
 def test_poolings():

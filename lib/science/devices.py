@@ -57,3 +57,25 @@ def autocast(device: str, precision: str):
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     return torch.autocast(device_type=device_kind(device), dtype=dtype)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator to keep freed blocks for reuse instead of returning them to the system (Linux only).
+
+    A training step allocates and frees the same large activation buffers every time; by default glibc hands any
+    block over 32 MB (and, adaptively, smaller ones) back with ``munmap`` and maps fresh zero pages next time, so
+    every step pays page faults on its largest tensors. Measured on two cores, this made the pocket SimCSE step
+    about 15 % slower. It changes no number. Returns whether the setting took (False off glibc)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 1 << 30) or libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(
+            libc.mallopt(m_trim_threshold, (1 << 31) - 1))
+    except (OSError, AttributeError):
+        return False

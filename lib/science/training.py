@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, devices, files, models, params as P, provenance, tokens
+from . import data, devices, dropout, files, models, params as P, provenance, tokens
 from .params import ParameterError
 
 OBJECTIVES = ("mlm", "simcse")
@@ -241,6 +241,21 @@ class Task:
     def snapshot_model(self):
         return self.encoder()
 
+    masks = None  # the dropout mask source on the CPU (lib.science.dropout), reseeded at every step
+
+    def fast_dropout(self, model, device: str):
+        """On the CPU, draw ``model``'s dropout masks through :mod:`lib.science.dropout` (about 3x faster)."""
+        if devices.device_kind(device) == "cpu":
+            self.masks = dropout.MaskSource()
+            dropout.install(model, self.masks)
+        return model
+
+    def reseed(self, seed: int) -> None:
+        """Every random choice of a step (dropout included) from the step's seed."""
+        torch.manual_seed(seed)
+        if self.masks is not None:
+            self.masks.seed(seed)
+
 
 def _stsb_dev(p: dict):
     from .sts import load_pairs
@@ -286,7 +301,7 @@ class MLMTask(Task):
             else:
                 model, _ = models.load_pretrained(models.resolve(p["model"]), BertForMaskedLM)
                 _set_dropout(model, p["dropout"])
-        self.module = model.to(device)
+        self.module = self.fast_dropout(model, device).to(device)
         self.special = torch.tensor(sorted(self.tokenizer.all_special_ids), device=device)
         self._epoch, self._batches = -1, []
         self.stsb = _stsb_dev(p)
@@ -376,6 +391,7 @@ class SimCSETask(Task):
         table = data.load("wiki", "train", p["data_dir"], limit=p["n_sentences"] or None)
         self.sentences, self.corpus_sha256 = table.columns["text"], table.sha256
         self.n_train = len(self.sentences)
+        self.fast_dropout(encoder, device)
         self.module = SimCSEModule(encoder, mlp if p["pooling"] == "cls" else nn.Identity(), p).to(device)
         self.stsb = _stsb_dev(p)
         self._epoch, self._batches = -1, []
@@ -493,6 +509,8 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
     precision = devices.resolve_precision(p["precision"], device)
     out_dir = Path(out_dir).expanduser().resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if devices.device_kind(device) == "cpu":
+        devices.keep_freed_memory()
     for folder in ("best", "last"):
         files.recover_dir(out_dir / folder)
 
@@ -565,8 +583,10 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
     def evaluate(step: int):
         if not procs.main:
             return
+        with devices.autocast(device, precision):  # evaluated in the training precision
+            measured = task.evaluate()
         result = dict(step=step, loss=(state["loss_sum"] / state["loss_count"]) if state["loss_count"] else None,
-                      **task.evaluate())
+                      **measured)
         state["loss_sum"], state["loss_count"] = 0.0, 0
         state["evals"].append(result)
         # as SimCSE's load_best_model_at_end: the best of the evaluations *during* training (not the start)
@@ -603,7 +623,7 @@ def train(objective: str, params: dict | None, out_dir: str | os.PathLike, progr
             step = state["step"]
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, p, max_steps)
-            torch.manual_seed(step_seed(p["seed"], step, procs.rank))  # dropout of this step
+            task.reseed(step_seed(p["seed"], step, procs.rank))  # dropout of this step
             t0 = time.perf_counter()
             with devices.autocast(device, precision):
                 loss, counts = task.loss(trained, step, procs, global_batch)
