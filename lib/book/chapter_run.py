@@ -40,14 +40,22 @@ class ChapterRun:
         self.comparable_reason = "; ".join(filter(None, [self.comparable_reason, reason]))
 
     # ------------------------------------------------------------------------------------------ checks
-    def within(self, finding, claim, measured, reference, tolerance) -> dict:
-        return self._add(records.within(finding, claim, measured, reference, tolerance))
+    def within(self, finding, claim, measured, reference, tolerance, variant=None, margin="") -> dict:
+        return self._add(records.within(finding, claim, measured, reference, tolerance, variant, margin))
 
-    def above(self, finding, claim, measured, bound) -> dict:
-        return self._add(records.above(finding, claim, measured, bound))
+    def above(self, finding, claim, measured, bound, variant=None, margin="") -> dict:
+        return self._add(records.above(finding, claim, measured, bound, variant, margin))
 
-    def below(self, finding, claim, measured, bound) -> dict:
-        return self._add(records.below(finding, claim, measured, bound))
+    def below(self, finding, claim, measured, bound, variant=None, margin="") -> dict:
+        return self._add(records.below(finding, claim, measured, bound, variant, margin))
+
+    def untestable(self, finding, claim, reason, measured=None, variant=None, margin="") -> dict:
+        return self._add(records.untestable(finding, claim, reason, measured, variant, margin))
+
+    def verdict(self, finding: str, variant: str | None = None) -> str:
+        """The verdict word over this run's checks of ``finding`` (of one ``variant`` when given)."""
+        return records.verdict([c for c in self.checks if c["finding"] == finding
+                                and (variant is None or c.get("variant") == variant)])
 
     def _add(self, check: dict) -> dict:
         if check["finding"] not in self.findings:
