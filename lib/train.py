@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         overrides = dict(parse_assignment(p, defaults) for p in args.param)
         params = training.resolve_params(args.objective, {"scale": args.scale, **overrides})
         if args.list:
+            helps = {name: text for name, _, text in training.describe(args.objective)}
             for name, value in params.items():
-                print(f"{name} = {value!r}")
+                print(f"{name} = {value!r}  # {helps[name]}")
             return 0
         record = training.train(args.objective, params, args.out_dir, progress=not args.quiet,
                                 cache_dir=args.cache_dir or (runs_root() / "cache"))

@@ -49,14 +49,30 @@ def test_command_line_rejects_bad_parameters_without_training(tmp_path, capsys):
 
 
 def test_schedules():
-    p = training.resolve_params("simcse", {"scale": "paper"})
-    assert training.schedule_steps("simcse", p, 1_000_000, 64) == 15625  # one epoch of wiki1m at batch 64
-    assert training.schedule_steps("simcse", dict(p, max_steps=7), 10, 64) == 7
+    from transformers import get_linear_schedule_with_warmup
+
+    cfg = training.resolve("simcse", {"scale": "paper"})
+    assert training.max_steps_of(cfg, 1_000_000, 64) == 15625  # one epoch of wiki1m at batch 64
+    assert training.max_steps_of(training.resolve("simcse", {"scale": "paper", "max_steps": 7}), 10, 64) == 7
+    assert training.resolve("simcse", {"scale": "pocket"}).max_steps == 250  # presets name their length
     assert training.snapshot_schedule("log", 300) == [0, 10, 25, 50, 100, 250, 300]
     assert training.snapshot_schedule([0, 5, 900], 300) == [0, 5] and training.snapshot_schedule("none", 9) == []
-    lr = [training.learning_rate(s, {"lr": 1.0, "warmup": 0.1}, 100) for s in range(100)]
-    assert lr[0] == pytest.approx(0.1) and lr[9] == pytest.approx(1.0) and lr[-1] == pytest.approx(1 / 90)
-    assert all(a >= b for a, b in zip(lr[9:], lr[10:]))
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler, lr = get_linear_schedule_with_warmup(opt, 10, 100), []  # the engine's schedule (transformers')
+    for _ in range(100):
+        lr.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    assert lr[0] == 0 and lr[10] == pytest.approx(1.0) and lr[-1] == pytest.approx(1 / 90)
+    assert all(a >= b for a, b in zip(lr[10:], lr[11:]))
+
+
+def test_every_parameter_is_declared_once_with_help():
+    for objective in training.OBJECTIVES:
+        rows = training.describe(objective)
+        assert len({name for name, _, _ in rows}) == len(rows) and all(text for _, _, text in rows)
+        for scale, preset in training.CONFIGS[objective].PRESETS.items():
+            assert set(preset) <= {name for name, _, _ in rows}, (objective, scale)
 
 
 # --------------------------------------------------------------------------------------------- objectives
@@ -260,6 +276,33 @@ def test_kill_9_and_resume_gives_bit_identical_weights(mirror, tmp_path, kill_at
     b = json.loads((tmp_path / "run" / "train.json").read_text())
     assert a["final"]["weights_sha256"] == b["final"]["weights_sha256"]
     assert a["evals"] == b["evals"] and [s["step"] for s in b["snapshots"]] == [0, 10, 24]
+
+
+def test_two_processes_on_one_folder_train_it_once(mirror, tmp_path):
+    first = _run(tmp_path / "run", mirror)
+    deadline = time.time() + 300
+    while _step(tmp_path / "run") < 1 and first.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    second = _run(tmp_path / "run", mirror)  # waits for the first, then finds the run finished
+    assert first.wait(300) == 0 and second.wait(300) == 0
+    assert "is training this run; waiting" in second.stderr.read().decode()
+    record = json.loads((tmp_path / "run" / "train.json").read_text())
+    assert [e["step"] for e in record["evals"]] == [0, 5, 10, 15, 20, 24]  # one run's evaluations, once each
+    with pytest.raises(training.TrainingError, match="is being trained by process"):
+        holder = _run(tmp_path / "other", mirror)
+        while _step(tmp_path / "other") < 1 and holder.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        try:
+            training.train("simcse", smoke(mirror, max_steps=24), tmp_path / "other", progress=False, wait=False)
+        finally:
+            holder.kill()
+            holder.wait(60)
+
+
+def test_nothing_is_created_for_a_run_that_cannot_start(mirror, tmp_path):
+    with pytest.raises(ParameterError, match="`model` = 'no-such-model'"):
+        training.train("simcse", smoke(mirror, model="no-such-model"), tmp_path / "bad", progress=False)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_two_cpu_processes_share_the_negatives(mirror, tmp_path):

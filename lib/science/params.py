@@ -93,3 +93,45 @@ def column(name: str, value: Any, available: Iterable[str]) -> str:
     if value not in available:
         raise ParameterError(name, value, "this table has the columns " + ", ".join(repr(a) for a in available))
     return value
+
+
+# --------------------------------------------------------------------------------------------- declarations
+def declare(default: Any, help: str, **rules) -> Any:
+    """A dataclass field that carries its help text and the rules that check it (see :func:`check_declared`):
+    ``minimum``, ``maximum``, ``above`` (numbers), ``choices``, ``nonempty`` (strings), or ``check`` (a function
+    ``(name, value) -> value`` raising :class:`ParameterError`)."""
+    import copy
+    from dataclasses import field
+
+    meta = dict(help=help, rules=rules)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def coerce(name: str, default: Any, value: Any) -> Any:
+    """``value`` as the type of ``default`` (an int where a float is declared becomes a float); a value of another
+    type is an error naming the parameter."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if default is not None and not isinstance(value, type(default)) or (
+            isinstance(value, bool) and not isinstance(default, bool)):
+        raise ParameterError(name, value, f"expected a {type(default).__name__} like {default!r}")
+    return value
+
+
+def check_declared(name: str, default: Any, value: Any, rules: dict) -> Any:
+    """Check ``value`` against a declared parameter's rules (its type is the type of its default)."""
+    if "check" in rules:
+        return rules["check"](name, value)
+    if isinstance(default, bool):
+        return flag(name, value)
+    if isinstance(default, int):
+        return integer(name, value, rules.get("minimum"), rules.get("maximum"))
+    if isinstance(default, float):
+        return number(name, value, rules.get("minimum"), rules.get("maximum"), rules.get("above"))
+    if isinstance(default, str):
+        if "choices" in rules:
+            return choice(name, value, rules["choices"])
+        return text(name, value, allow_empty=not rules.get("nonempty", False))
+    return value
