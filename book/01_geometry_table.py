@@ -2,25 +2,18 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: srl
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 #   srl:
 #     title: Reproducing the authors' geometry table
-#     ci_scale: pocket
-#     scales:
-#       smoke:
-#         model: tiny-random-bert
-#         max_sentences: 200
-#         n_samples: 100
-#         seeds: [0, 1, 2]
-#       pocket: {}
-#       paper:
-#         model: sentence-transformers/all-MiniLM-L6-v2
 # ---
 
 # %% [markdown]
@@ -61,20 +54,20 @@
 
 # %% tags=["parameters"]
 model: str = "all-MiniLM-L6-v2"  # short name, hub id or local folder (lib.science.models)
-device: str = "auto"  # auto | cpu | cuda | cuda:N
 seeds: list = [0, 1, 2, 3, 4]  # one anisotropy sample per seed
-out_dir: str = ""  # empty: runs/<chapter>/<scale>-<hash> (or under $SRL_OUT_DIR)
-data_dir: str = ""  # empty: $SRL_DATA_DIR, else the Hugging Face hub
-scale: str = "pocket"  # smoke | pocket | paper: which scale produced this page
 dataset: str = "stsb"  # stsb | sts12..sts16 | sickr | wiki
-split: str = "test"
-column: str = "sentence1"
+split: str = "test"  # the split of the dataset
+column: str = "sentence1"  # the column of sentences
 max_sentences: int = 0  # 0: all sentences of the split
 n_samples: int = 1000  # sentences drawn per anisotropy sample
-batch_size: int = 64
+batch_size: int = 64  # sentences per encoding batch
 pad_in_vocab: bool = True  # quirk of the released code: the pad id enters the self-similarity vocabulary
 special_in_vocab: bool = True  # [CLS]/[SEP] (<s>/</s>) are in it too
-rogue: str = "mean_vector"  # mean_vector | per_token: how rogue-dimension shares are aggregated over ids
+rogue: str = "mean_vector"  # mean_vector | per_token: how rogue-dimension shares are aggregated
+device: str = "auto"  # auto | cpu | cuda | cuda:N
+data_dir: str = ""  # the data mirror (empty: $SRL_DATA_DIR, else the Hugging Face hub)
+out_dir: str = ""  # where this run writes (empty: runs/<chapter>/<scale>-<hash>, or under $SRL_OUT_DIR)
+scale: str = "pocket"  # smoke | pocket | paper: which scale produced this page
 
 # %% [markdown]
 # ## Checking the parameters
@@ -91,26 +84,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, records, reference, tables
+from lib.book import charts, parameters, records, reference, tables
 from lib.book.chapter_run import ChapterRun
 from lib.science import data, devices, geometry, models
-from lib.science import params as P
 
-P.scale(scale)
-seeds = P.seeds("seeds", seeds)
-P.integer("n_samples", n_samples, minimum=2)
-P.integer("batch_size", batch_size, minimum=1)
-P.integer("max_sentences", max_sentences, minimum=0)
-P.flag("pad_in_vocab", pad_in_vocab)
-P.flag("special_in_vocab", special_in_vocab)
-P.choice("rogue", rogue, geometry.ROGUE_READINGS)
+params = parameters.collect("01_geometry_table", globals())  # every parameter checked against its declaration
 spec = models.resolve(model)
 used_device = devices.resolve_device(device)  # "auto" resolved to the device actually used
 table = data.load(dataset, split, data_dir)
 texts = data.sentences(table, column, max_sentences)
-params = dict(model=model, device=device, seeds=seeds, out_dir=out_dir, data_dir=data_dir, scale=scale,
-              dataset=dataset, split=split, column=column, max_sentences=max_sentences, n_samples=n_samples,
-              batch_size=batch_size, pad_in_vocab=pad_in_vocab, special_in_vocab=special_in_vocab, rogue=rogue)
 run = ChapterRun("01_geometry_table", params)
 
 R2 = reference.R2_DATA
@@ -129,7 +111,8 @@ elif sentences_sha256 != R2["sentences_sha256"]:
                      f"read from {table.source} are not the authors' STS-B test `sentence1` ({R2['n_sentences']} "
                      f"sentences, sha256 {R2['sentences_sha256'][:16]}…; these: {sentences_sha256[:16]}…). "
                      f"Check the data mirror (`data_dir` / SRL_DATA_DIR) or the hub copy.")
-P.integer("n_samples", n_samples, minimum=2, maximum=len(texts))
+if n_samples > len(texts):
+    raise parameters.ParameterError("n_samples", n_samples, f"at most the {len(texts)} sentences read")
 charts.enable_offline()
 print(f"{len(texts)} sentences from {table.source}; model {spec.name} ({spec.kind}); device {used_device}; "
       f"scale {scale}; results -> {run.out_dir.name}/results.json")

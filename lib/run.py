@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from papermill.exceptions import PapermillExecutionError
+
 from .book import chapters, execute
 from .science.params import SCALES, ParameterError
 from .science.provenance import REPO_ROOT
@@ -39,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             for chapter in chapters.all_chapters():
                 print(f"{chapter.stem}  findings {', '.join(chapter.findings)}  scales: {', '.join(chapter.scales)}"
                       f"  (published: {chapter.published_scale}, CI: {chapter.ci_scale})")
-                for name, default in chapter.declared().items():
-                    print(f"    {name} = {default!r}")
+                for name, p in chapter.declaration.params.items():
+                    print(f"    {name} = {p.default!r}  # {p.help}")
             return 0
         chapter = chapters.find(args.chapter)
         if args.publish:
@@ -50,19 +52,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"published {execute.publish(chapter, progress=not args.quiet).relative_to(REPO_ROOT)}")
             return 0
         declared = chapter.declared()
-        overrides = dict(chapters.parse_assignment(p, declared) for p in args.param)
+        overrides = chapters.merge_assignments([chapters.parse_assignment(p, declared) for p in args.param])
         out_dir = execute.run(chapter, args.scale, overrides, progress=not args.quiet)
         print(f"results: {out_dir / 'results.json'}")
         return 0
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception as err:  # papermill's execution errors name the failing cell and the notebook it saved
-        if err.__class__.__name__ == "PapermillExecutionError":
-            print(f"error: the chapter failed: {err.ename}: {err.evalue}\n"
-                  f"the notebook, executed up to the failing cell: {getattr(err, 'notebook', '?')}", file=sys.stderr)
-            return 1
-        raise
+    except PapermillExecutionError as err:  # names the failing cell; the notebook is saved up to it
+        print(f"error: the chapter failed: {err.ename}: {err.evalue}\n"
+              f"the notebook, executed up to the failing cell: {getattr(err, 'notebook', '?')}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

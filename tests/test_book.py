@@ -244,24 +244,48 @@ def test_the_committed_pages_regenerate_identically_from_the_committed_results()
     assert pages.FINDINGS_TABLE.read_text() == findings.table_markdown(), "run `python -m lib.book.pages`"
 
 
-# --------------------------------------------------------------------------------------------- the PLM/CL pair
-def test_the_pair_checks_its_parameters_before_any_compute():
-    from lib.book import pairs
+# --------------------------------------------------------------------------------------------- declarations
+def test_a_pair_chapter_checks_every_simcse_run_before_any_compute():
+    from lib.book import parameters
 
-    good = dict(scale="smoke", plm="tiny-random-bert", cl="", extra_models=[], train_seed=0, device="cpu",
-                data_dir="")
-    device, plm, extras, train = pairs.check(**good, temperature=0.05, pooling="avg")
-    assert (device, plm.name, extras) == ("cpu", "tiny-random-bert", [])
-    assert train == dict(scale="smoke", model="tiny-random-bert", data_dir="", device="cpu", seed=0,
-                         temperature=0.05, pooling="avg")
-    with pytest.raises(P.ParameterError, match="`extra_models` = 'all-MiniLM-L6-v2' .* list of model names"):
-        pairs.check(**dict(good, extra_models="all-MiniLM-L6-v2"))
-    with pytest.raises(P.ParameterError, match="`train_seed` = -1"):
-        pairs.check(**dict(good, train_seed=-1))
-    with pytest.raises(P.ParameterError, match="`temperature`"):
-        pairs.check(**good, temperature=-1.0)
-    # a finished contrastive model is given: the training knobs are not the page's business
-    assert pairs.check(**dict(good, cl="tiny-random-bert"), temperature=-1.0)[3]["temperature"] == -1.0
+    good = dict(parameters.declaration("03_plm_vs_cl").defaults(), scale="smoke", plm="tiny-random-bert",
+                extra_models=[], device="cpu")
+    configs = parameters.simcse_configs(parameters.check("03_plm_vs_cl", good))
+    assert sorted(configs) == [("avg", 0), ("avg", 1), ("avg", 2), ("cls", 0), ("cls", 1), ("cls", 2)]
+    assert configs["avg", 1].model == "tiny-random-bert" and configs["avg", 1].seed == 1
+    assert configs["avg", 1].max_steps == 20  # the training config's smoke preset, declared there once
+    for bad, needle in [(dict(extra_models="all-MiniLM-L6-v2"), "`extra_models` = 'all-MiniLM-L6-v2'"),
+                        (dict(train_seeds=[-1]), "`train_seeds`"), (dict(poolings=["max"]), "`poolings`"),
+                        (dict(simcse={"temperature": -1.0}), "`temperature` = -1.0"),
+                        (dict(simcse={"tau": 0.1}), "`tau` = 0.1 .* no such parameter"),
+                        (dict(seeds=[0]), "`seeds`"), (dict(nope=1), "`nope` = 1 .* no such parameter")]:
+        with pytest.raises(P.ParameterError, match=needle):
+            parameters.check("03_plm_vs_cl", dict(good, **bad))
+    # a finished contrastive model is given: no SimCSE run is planned
+    assert parameters.simcse_configs(dict(good, cl="tiny-random-bert")) == {}
+
+
+def test_every_parameters_cell_is_generated_from_its_declaration():
+    import jupytext
+
+    from lib.book import chapters, parameters
+
+    for chapter in chapters.all_chapters():
+        for path in (chapter.source, chapter.notebook_path):
+            cell = parameters.parameters_cell(jupytext.read(path))
+            assert cell.source == parameters.cell_source(chapter.stem), \
+                f"{path.name}: run `python -m lib.book.parameters --write`"
+    assert set(parameters.CHAPTERS) == {c.stem for c in chapters.all_chapters()}
+
+
+def test_simcse_knobs_are_set_one_at_a_time_from_the_command_line():
+    from lib.book import chapters
+
+    declared = chapters.find("03").declared()
+    pairs_ = [chapters.parse_assignment(t, declared) for t in ("simcse.lr=1e-4", "simcse.pooling=avg", "seeds=[0,1]")]
+    assert chapters.merge_assignments(pairs_) == dict(simcse=dict(lr=1e-4, pooling="avg"), seeds=[0, 1])
+    with pytest.raises(P.ParameterError, match="simcse.<a SimCSE parameter>"):
+        chapters.parse_assignment("simcse.tau=0.1", declared)
 
 
 def test_publishing_outputs_do_not_make_the_next_run_dirty(tmp_path, monkeypatch):

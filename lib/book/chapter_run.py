@@ -11,10 +11,13 @@ The run's folder comes from :mod:`lib.book.identity`; the findings it may check 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..science.provenance import Clock, environment
 from . import findings, identity, records
+
+RUN_DIR_ENV = "SRL_RUN_DIR"  # set by lib.book.execute.publish: the folder a published run writes into
 
 
 class ChapterRun:
@@ -25,7 +28,10 @@ class ChapterRun:
             raise ValueError(f"chapter {chapter!r} tests no finding in the registry (lib/book/findings.py) and is "
                              f"not listed there as a supporting chapter")
         self.clock = Clock()
-        self.out_dir: Path = identity.run_dir(chapter, self.params, self.params.get("out_dir", ""))
+        # resolved once, by whoever runs the chapter: `out_dir` (lib.run / sweeps), $SRL_RUN_DIR (publish), or
+        # here from the run's identity when the notebook is run by hand
+        self.out_dir: Path = identity.run_dir(chapter, self.params, self.params.get("out_dir", "")
+                                              or os.environ.get(RUN_DIR_ENV, ""))
         self.checks: list[dict] = []
         self.comparable, self.comparable_reason = True, ""
 

@@ -1,27 +1,25 @@
 """The book's chapters: their sources, declared parameters, scale presets and CI scale.
 
 A chapter is a py:percent source ``book/NN_name.py`` paired with its executed ``book/NN_name.ipynb``. Its metadata
-(``srl`` in the jupytext header) holds ``scales`` (the parameter preset for each of smoke / pocket / paper) and
-``ci_scale`` (the scale CI executes it at; defaults to the published one). Its findings come from the registry
-(:mod:`lib.book.findings`), not from the chapter.
+(``srl`` in the jupytext header) holds its ``title``; its parameters, their presets per scale and the scale CI
+executes it at are declared in :mod:`lib.book.parameters`, its findings in the registry (:mod:`lib.book.findings`).
 """
 
 from __future__ import annotations
 
-import ast
 import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from ..science import params as P
 from ..science.params import SCALES, ParameterError
 from ..science.provenance import REPO_ROOT
-from . import findings
+from . import findings, parameters
 
 BOOK = REPO_ROOT / "book"
 PUBLISHED = BOOK / "results"
-PATH_PARAMS = ("out_dir", "data_dir")
 
 
 def sources(book: Path | None = None) -> list[Path]:
@@ -56,8 +54,13 @@ class Chapter:
         return [f.id for f in findings.for_chapter(self.stem)]
 
     @property
+    def declaration(self):
+        """Its parameters, their rules and presets (:mod:`lib.book.parameters`)."""
+        return parameters.declaration(self.stem)
+
+    @property
     def scales(self) -> dict[str, dict]:
-        return self.meta.get("scales", {})
+        return self.declaration.scales
 
     @property
     def published_scale(self) -> str:
@@ -65,58 +68,36 @@ class Chapter:
 
     @property
     def ci_scale(self) -> str:
-        scale = self.meta.get("ci_scale", self.published_scale)
+        scale = self.declaration.ci_scale
         if scale not in SCALES or scale not in self.scales:
             raise ValueError(f"{self.source.name}: ci_scale {scale!r} must be one of its scales {list(self.scales)}")
         return scale
 
     def declared(self) -> dict[str, object]:
-        """Name -> default value of the chapter's ``parameters`` cell (a plain-literal cell, evaluated safely)."""
-        cells = [c for c in self.notebook.cells if "parameters" in c.metadata.get("tags", [])]
-        if len(cells) != 1:
-            raise ValueError(f"{self.source.name}: a chapter needs exactly one cell tagged `parameters`")
-        out = {}
-        for node in ast.parse(cells[0].source).body:
-            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                out[node.target.id] = ast.literal_eval(node.value)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-        return out
+        """Name -> default of every parameter (the declaration; the notebook's parameters cell is generated
+        from it)."""
+        return self.declaration.defaults()
 
     def parameters(self, scale: str | None, overrides: dict) -> dict:
-        """Parameters to inject: the scale's preset, then ``overrides``; each checked against the parameters cell
-        (name and type) before anything runs."""
-        declared = self.declared()
+        """Parameters to inject: the scale's preset, then ``overrides``; names and types checked before anything
+        runs (the chapter checks every rule in its first cell)."""
         params: dict = {}
         if scale is not None:
-            if scale not in SCALES:
-                raise ParameterError("scale", scale, "expected one of " + ", ".join(map(repr, SCALES)))
+            P.scale(scale)
             params.update(self.scales.get(scale, {}), scale=scale)
         params.update(overrides)
-        for name, value in params.items():
-            if name not in declared:
-                raise ParameterError(name, value, "this chapter has no such parameter; it has " + ", ".join(declared))
-            if not _same_kind(declared[name], value):
-                raise ParameterError(name, value, f"expected a {type(declared[name]).__name__} like the default "
-                                                  f"{declared[name]!r}")
-            if name in PATH_PARAMS and value:
+        params = parameters.check(self.stem, params, full=False)
+        for name, p in self.declaration.params.items():
+            value = params.get(name)
+            if p.kind == "path" and value:
                 params[name] = str(Path(value).expanduser().resolve())
-        for name in ("model", "plm", "cl"):
-            if name in params and isinstance(params[name], str) and Path(params[name]).expanduser().is_dir():
-                params[name] = str(Path(params[name]).expanduser().resolve())
+            elif p.kind == "model" and isinstance(value, str) and value and Path(value).expanduser().is_dir():
+                params[name] = str(Path(value).expanduser().resolve())  # a local model folder by its path
         return params
 
     def effective(self, params: dict) -> dict:
         """Every parameter the run will see: the defaults, then ``params``."""
         return {**self.declared(), **params}
-
-
-def _same_kind(default, value) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
 
 
 def all_chapters(book: Path | None = None) -> list[Chapter]:
@@ -133,11 +114,23 @@ def find(name: str, book: Path | None = None) -> Chapter:
 
 def parse_assignment(text: str, declared: dict | None = None) -> tuple[str, object]:
     """``name=value``. The value is read as YAML (``seeds=[0,1]``, ``special_in_vocab=false``) unless the
-    parameter's default is a string, which keeps the text as typed (so ``model=yes`` stays ``'yes'``)."""
+    parameter's default is a string, which keeps the text as typed (so ``model=yes`` stays ``'yes'``).
+    ``simcse.lr=1e-4`` sets one SimCSE parameter: it returns ``("simcse", {"lr": 1e-4})`` (merge with
+    :func:`merge_assignments`)."""
     if "=" not in text:
         raise ParameterError("-p", text, "expected name=value, e.g. -p seeds=[0,1,2]")
     name, raw = text.split("=", 1)
     name = name.strip()
+    if "." in name:
+        group, key = name.split(".", 1)
+        from ..science import training
+
+        knobs = {n: d for n, d, _ in training.describe("simcse")}
+        if declared is not None and group not in declared:
+            raise ParameterError(name, raw, f"this chapter has no parameter {group!r}")
+        if group != "simcse" or key not in knobs:
+            raise ParameterError(name, raw, "expected simcse.<a SimCSE parameter>: " + ", ".join(knobs))
+        return group, {key: parse_assignment(f"{key}={raw}", knobs)[1]}
     if declared is not None and isinstance(declared.get(name), str):
         return name, raw
     value = yaml.safe_load(raw) if raw.strip() else ""
@@ -148,3 +141,14 @@ def parse_assignment(text: str, declared: dict | None = None) -> tuple[str, obje
             except ValueError:
                 pass
     return name, raw if value is None else value
+
+
+def merge_assignments(pairs: list[tuple[str, object]]) -> dict:
+    """``-p`` assignments into one dict; ``simcse.*`` ones merge into one ``simcse`` dict."""
+    out: dict = {}
+    for name, value in pairs:
+        if name == "simcse" and isinstance(value, dict):
+            out["simcse"] = {**out.get("simcse", {}), **value}
+        else:
+            out[name] = value
+    return out

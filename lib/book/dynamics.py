@@ -61,13 +61,22 @@ def best_stsb(record: dict) -> float:
     return max(during) if during else float("nan")
 
 
-def early_share(records: list[dict], key: str, share: float) -> tuple[int, float]:
+def early_share(records: list[dict], key: str, share: float, sign: int = 0) -> tuple[int, float]:
     """``(step, fraction)``: the first snapshot step at or after ``share`` of training, and the fraction of the
-    total change (start to end, averaged over ``records``) already reached there."""
+    total change (start to end, averaged over ``records``) already reached there.
+
+    With ``sign`` (+1: the claim is a rise, -1: a fall) only movement in the claimed direction counts: the
+    fraction is the claimed-direction progress at the early step (clipped to [0, total]) over the total, and NaN
+    when the metric did not move the claimed way at all."""
     series = [dict(last_layer(rec, key)) for rec in records]
     steps = sorted(series[0])
     early = next(s for s in steps if s >= share * steps[-1])
     start = np.mean([s[steps[0]] for s in series])
     end = np.mean([s[steps[-1]] for s in series])
     at = np.mean([s[early] for s in series])
+    if sign:
+        total = (end - start) * sign
+        if total <= 0:
+            return early, float("nan")
+        return early, float(np.clip((at - start) * sign, 0.0, total) / total)
     return early, (float((at - start) / (end - start)) if end != start else float("nan"))

@@ -4,8 +4,8 @@ The chapter's py:percent source is read with jupytext (papermill cannot read ``.
 with the parameters injected after its ``parameters`` cell. Papermill never writes onto the paired notebook in
 ``book/``: :func:`publish` executes into a temporary file, checks that no parameter was injected, strips
 papermill's bookkeeping, and only then replaces the paired ``.ipynb`` and ``book/results/<chapter>/results.json``
-(copied from the run's own folder, named by its identity like any other run, so training runs it reuses stay
-cached under ``runs/``).
+(copied from the folder it handed the run, ``$SRL_RUN_DIR``; training runs the chapter reuses stay cached under
+``runs/``). A run's folder is resolved once, here, and handed down: the chapter never names it again.
 """
 
 from __future__ import annotations
@@ -105,12 +105,13 @@ def publish(chapter: Chapter, progress: bool = True, published: Path = PUBLISHED
     if git_state().get("dirty"):
         print("warning: the working tree has uncommitted changes; commit the chapter's source first so the "
               "page's provenance names a clean commit", file=sys.stderr)
+    from .chapter_run import RUN_DIR_ENV
+
     target = chapter.notebook_path
-    run_dir = identity.run_dir(chapter.stem, chapter.declared())  # where the chapter writes its results.json
-    (run_dir / "results.json").unlink(missing_ok=True)  # so that only this run's results can be published
     with tempfile.TemporaryDirectory() as tmp:
-        executed = execute(chapter.notebook, Path(tmp) / "executed.ipynb", {}, progress=progress,
-                           cwd=chapter.source.parent)
+        run_dir = Path(tmp) / "run"  # the known folder the chapter writes its results.json into
+        executed = execute(chapter.notebook, Path(tmp) / "executed.ipynb", {}, env={RUN_DIR_ENV: str(run_dir)},
+                           progress=progress, cwd=chapter.source.parent)
         if any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells):
             raise RuntimeError("a published run must use the chapter's own defaults (no injected parameters)")
         staged = Path(tmp) / f"{chapter.stem}.ipynb"

@@ -3,8 +3,9 @@
 A run is named ``<scale>-<hash>``, where the hash is over a *canonical description* of what determines its
 numbers: every parameter, except that
 
-- a model name (``model``, ``plm``, ``cl``, ``models``, ...) becomes the fingerprint of its weights (so a local
-  folder is identified by its content, not its path);
+- a model name (a training run's ``model``; a chapter's parameters declared as models in
+  :mod:`lib.book.parameters`) becomes the fingerprint of its weights (a local folder is identified by its
+  content, not its path; a hub id by its id);
 - ``data_dir`` becomes the identity of the data mirror (the sha256 of its ``SHA256SUMS``), or ``hub``;
 - ``device`` becomes the kind of device that computes (``cpu`` / ``cuda``), since that changes the floating point;
 - ``out_dir`` is left out (it is where the run goes, not what it is).
@@ -26,53 +27,45 @@ from ..science.files import json_safe
 from ..science.provenance import REPO_ROOT
 
 ENV_OUT_DIR = "SRL_OUT_DIR"
-MODEL_PARAMS = ("model", "plm", "cl", "init", "models", "extra_models")
 DROPPED = ("out_dir",)
 
 
 @functools.lru_cache(maxsize=64)
-def _fingerprint(name: str, stamp: tuple) -> str:
-    return models.fingerprint(name)
+def _identify(name: str, stamp: tuple) -> str:
+    return models.identify(name)
 
 
 def model_identity(name: str) -> str:
-    """The weights' fingerprint (memoised per folder state), or the name for what cannot be resolved (so that a
-    bad name still gets a run name and fails with its own clear error inside the run)."""
+    """The weights' fingerprint (memoised per folder state; no network: :func:`lib.science.models.identify`)."""
     if not isinstance(name, str) or not name:
         return str(name)
-    try:
-        spec = models.resolve(name)
-    except Exception:
-        return f"unresolved:{name}"
-    files = models.weight_files(spec.path) if spec.path else []
+    folder = Path(name).expanduser()
+    files = models.weight_files(folder) if folder.is_dir() else []
     stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
-    return _fingerprint(name if spec.kind in ("builtin", "hub") else spec.path, stamp)
+    return _identify(str(folder.resolve()) if folder.is_dir() else name, stamp)
 
 
-def canonical(params: dict) -> dict:
-    """What determines a run's numbers, with machine-specific names replaced by content identities."""
+def canonical(params: dict, model_keys=("model",)) -> dict:
+    """What determines a run's numbers, with machine-specific names replaced by content identities: the models
+    named by ``model_keys`` by their weights, ``data_dir`` by the mirror, ``device`` by its kind. A value that
+    cannot be identified (a data folder that is no mirror, an absent GPU) raises the parameter's error: runs are
+    named after their parameters are checked."""
     out = {}
     for key, value in sorted(params.items()):
         if key in DROPPED:
             continue
-        if key in MODEL_PARAMS:
+        if key in model_keys:
             value = [model_identity(v) for v in value] if isinstance(value, (list, tuple)) else model_identity(value)
         elif key == "data_dir":
-            try:
-                value = data.mirror_identity(value)
-            except Exception:
-                value = f"unresolved:{value}"
+            value = data.mirror_identity(value)
         elif key == "device":
-            try:
-                value = devices.device_kind(devices.resolve_device(value))
-            except Exception:
-                value = f"unresolved:{value}"
+            value = devices.device_kind(devices.resolve_device(value))
         out[key] = json_safe(value)
     return out
 
 
-def digest(params: dict, length: int = 12) -> str:
-    blob = json.dumps(canonical(params), sort_keys=True, separators=(",", ":"))
+def digest(params: dict, model_keys=("model",), length: int = 12) -> str:
+    blob = json.dumps(canonical(params, model_keys), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:length]
 
 
@@ -81,17 +74,20 @@ def runs_root() -> Path:
     return Path(env).expanduser().resolve() if env else REPO_ROOT / "runs"
 
 
-def run_name(params: dict) -> str:
-    return f"{params.get('scale', 'run')}-{digest(params)}"
+def run_name(params: dict, model_keys=("model",)) -> str:
+    return f"{params.get('scale', 'run')}-{digest(params, model_keys)}"
 
 
 def run_dir(chapter: str, params: dict, out_dir: str = "") -> Path:
-    """Where a chapter run with ``params`` goes: ``out_dir`` when given, else ``<root>/<chapter>/<scale>-<hash>``."""
+    """Where a chapter run with ``params`` (all of them) goes: ``out_dir`` when given, else
+    ``<root>/<chapter>/<scale>-<hash>``, the models named by the chapter's declaration."""
+    from .parameters import model_params
+
     if out_dir:
         return Path(out_dir).expanduser().resolve()
-    return runs_root() / chapter / run_name(params)
+    return runs_root() / chapter / run_name(params, model_params(chapter))
 
 
 def train_dir(objective: str, params: dict) -> Path:
-    """Where the training run with these parameters lives (and is reused from): ``<root>/train/...``."""
+    """Where the training run with these (resolved) parameters lives and is reused from: ``<root>/train/...``."""
     return runs_root() / "train" / f"{objective}-{run_name(params)}"

@@ -1,48 +1,57 @@
-"""The book's main comparison: the same encoder before (PLM) and after unsupervised SimCSE (CL).
+"""The book's main comparison: the same encoder before (PLM) and after unsupervised SimCSE (CL), for each pooling
+and training seed.
 
-Chapters name the PLM (``plm``) and either a finished contrastive model (``cl``) or, with ``cl`` empty, the SimCSE
-parameters: the run is then trained through the engine once and reused (:mod:`lib.book.training_runs`), and its
-``best`` checkpoint -- SimCSE's ``--load_best_model_at_end`` -- is the CL model.
+A pair chapter names the PLM (``plm``) and either a finished contrastive model (``cl``: one variant, ``given``) or,
+with ``cl`` empty, SimCSE's parameters (its ``simcse`` overrides over the scale's preset): one run per pooling
+and training seed, each trained through the engine once and reused (:mod:`lib.book.training_runs`); a run's
+``best`` checkpoint -- SimCSE's ``--load_best_model_at_end`` -- is its CL model. The seeds give the noise every
+margin is stated from.
 """
 
 from __future__ import annotations
 
-from ..science import devices, models, training
-from ..science import params as P
-from . import training_runs
+from dataclasses import dataclass
 
-TRAINING_PARAMS = ("temperature", "pooling", "batch_size", "lr", "max_steps", "dropout")
+import numpy as np
 
+from ..science import models
+from . import parameters, training_runs
 
-def simcse_params(scale: str, plm: str, data_dir: str, device: str, seed: int, **knobs) -> dict:
-    """The SimCSE run's parameters: the scale's preset, from ``plm``, with the chapter's knobs."""
-    return dict(scale=scale, model=plm, data_dir=data_dir, device=device, seed=seed,
-                **{k: v for k, v in knobs.items() if k in TRAINING_PARAMS})
+GIVEN = "given"
 
 
-def check(scale: str, plm: str, cl: str, extra_models: list, train_seed: int, device: str, data_dir: str,
-          **knobs) -> tuple[str, models.ModelSpec, list[models.ModelSpec], dict]:
-    """Check a pair chapter's shared parameters before any compute.
+@dataclass
+class ContrastiveRun:
+    variant: str  # the pooling of the SimCSE run, or "given"
+    seed: int | None
+    spec: models.ModelSpec
+    record: dict | None = None  # the run's train.json (None for a given model)
 
-    Returns ``(device used, the PLM's spec, the specs of the context models, the SimCSE run's parameters)``; with
-    ``cl`` empty every training parameter is checked too, so a bad knob fails here and not minutes into training.
-    """
-    P.integer("train_seed", train_seed, minimum=0)
-    if not isinstance(extra_models, list) or not all(isinstance(m, str) for m in extra_models):
-        raise P.ParameterError("extra_models", extra_models,
-                               "expected a list of model names, e.g. ['all-MiniLM-L6-v2']")
-    used_device = devices.resolve_device(device)
-    plm_spec = models.resolve(plm)
-    extra_specs = [models.resolve(m) for m in extra_models]
-    train_params = simcse_params(scale, plm, data_dir, device, train_seed, **knobs)
-    if not cl:
-        training.resolve_params("simcse", train_params)
-    return used_device, plm_spec, extra_specs, train_params
+    @property
+    def label(self) -> str:
+        return self.variant if self.seed is None else f"{self.variant} · seed {self.seed}"
 
 
-def contrastive(plm: str, cl: str, params: dict, progress: bool = True) -> tuple[models.ModelSpec, dict | None]:
-    """``(spec of the CL model, its training record or None)``: ``cl`` when given, else SimCSE from ``plm``."""
-    if cl:
-        return models.resolve(cl), None
-    folder, record = training_runs.ensure("simcse", params, progress=progress)
-    return models.resolve(str(folder / "best")), record
+def variants(params: dict) -> list[str]:
+    return [GIVEN] if params.get("cl") else list(params["poolings"])
+
+
+def contrastive_runs(params: dict, progress: bool = True) -> list[ContrastiveRun]:
+    """Every CL model of a pair chapter, trained first where missing (in pooling, then seed order)."""
+    if params.get("cl"):
+        return [ContrastiveRun(GIVEN, None, models.resolve(params["cl"]))]
+    out = []
+    for (pooling, seed), cfg in parameters.simcse_configs(params).items():
+        folder, record = training_runs.ensure("simcse", cfg.as_dict(), progress=progress)
+        out.append(ContrastiveRun(pooling, seed, models.resolve(str(folder / "best")), record))
+    return out
+
+
+def seed_stats(values: dict) -> dict[str, dict]:
+    """``{variant: {seed: value}}`` -> ``{variant: {mean, sd, n, values}}`` (sd over seeds, ddof 1; 0 with one)."""
+    out = {}
+    for variant, by_seed in values.items():
+        v = np.array(list(by_seed.values()), dtype=float)
+        out[variant] = dict(mean=float(v.mean()), sd=float(v.std(ddof=1)) if len(v) > 1 else 0.0, n=len(v),
+                            values=[float(x) for x in v])
+    return out

