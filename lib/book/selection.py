@@ -109,9 +109,30 @@ def table(records: dict[tuple, dict], grid: Grid = Grid()) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main() -> int:
+def work(grid: Grid, poll_s: float = 30.0) -> dict[tuple, dict]:
+    """Train the grid's missing runs, skipping any run another process is training (so several workers, one per
+    core, share the grid); returns when every run of both stages has finished."""
+    import time
+
+    from ..science.training import TrainingError
+
+    while True:
+        records, busy = {}, 0
+        for stage in (grid.stage1, lambda: grid.stage2(records)):
+            for p in stage():
+                try:
+                    records[key(p)] = training_runs.ensure("simcse", p, wait=False)[1]
+                except TrainingError:
+                    busy += 1
+        if not busy and len(grid.stage2(records)) == grid.keep * len(grid.poolings):
+            return records
+        time.sleep(poll_s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     grid = Grid()
-    records = grid.collect(train_missing=True)
+    records = work(grid) if "--worker" in argv else grid.collect(train_missing=True)
     pd.set_option("display.width", 160)
     print(table(records, grid).to_string(index=False))
     print(grid.chosen(records))

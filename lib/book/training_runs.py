@@ -18,11 +18,14 @@ def run_dir(objective: str, params: dict) -> Path:
     return identity.train_dir(objective, training.resolve_params(objective, params))
 
 
-def ensure(objective: str, params: dict, progress: bool = True) -> tuple[Path, dict]:
-    """``(folder, train.json)`` of the finished run with these parameters (trained or resumed if needed)."""
-    full = training.resolve_params(objective, params)
-    folder = identity.train_dir(objective, full)
-    record = training.train(objective, full, folder, progress=progress, cache_dir=identity.runs_root() / "cache")
+def ensure(objective: str, params: dict, progress: bool = True, wait: bool = True) -> tuple[Path, dict]:
+    """``(folder, train.json)`` of the finished run with these parameters (trained or resumed if needed). While
+    another process trains it, wait for it (or, with ``wait=False``, raise
+    :class:`~lib.science.training.TrainingError`)."""
+    cfg = training.resolve(objective, params)
+    folder = identity.train_dir(objective, cfg.as_dict())
+    record = training.train(objective, cfg, folder, progress=progress, cache_dir=identity.runs_root() / "cache",
+                            wait=wait)
     return folder, record
 
 
