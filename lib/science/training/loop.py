@@ -181,6 +181,8 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
         if "scheduler" in checkpoint:
             scheduler.load_state_dict(checkpoint["scheduler"])
         else:  # a checkpoint from before the scheduler was saved: the schedule is a function of the step
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", cfg.lr)
             scheduler = get_linear_schedule_with_warmup(opt, warmup_steps, max_steps, last_epoch=state.step - 1)
             for group, lr in zip(opt.param_groups, scheduler.get_last_lr()):
                 group["lr"] = lr
