@@ -3,7 +3,8 @@
 #   make test   -- run the unit tests and execute every chapter at its CI scale (nbval), offline
 # Others: make test-smoke (seconds-scale tests only), make test-pocket (real models and data), make test-gpu,
 #         make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench,
-#         make check-book (the built book renders its charts and math offline, in headless Chromium).
+#         make check-book (the built book renders its charts and math offline, in headless Chromium),
+#         make lint / make format (ruff; make test runs lint first).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +14,7 @@ STAMP  := $(VENV)/.installed-stamp
 SRL_DATA_DIR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
 export SRL_DATA_DIR
 
-.PHONY: install book test test-smoke test-pocket test-gpu check-book publish bench clean
+.PHONY: install book test lint format test-smoke test-pocket test-gpu check-book publish bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +30,16 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
 	@echo "The book: _build/html/index.html"
 
-test: $(STAMP)
+test: lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 test-smoke: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not pocket and not gpu"

@@ -3,29 +3,35 @@
 ``lib/science/`` -- what the paper is about, as pure functions over tensors where possible; knows nothing of
 notebooks, charts or the book (a test walks its imports):
 
-- ``params``     checking parameters before any compute (errors that name the parameter, value and what is allowed)
-- ``files``      atomic writes, content hashes, JSON-safe values
-- ``provenance`` library versions, git commit, device, wall clock
-- ``devices``    device and precision (autocast) choices
+- ``params``     declaring and checking parameters (errors that name the parameter, value and what is allowed)
+- ``files``, ``provenance``, ``devices``   atomic writes and hashes; versions, commit, clock; device, precision
 - ``data``       STS sets and the Wikipedia corpus, from a local mirror or the hub
-- ``tiny``       built-in tiny random encoders and the WordPiece tokenizer
-- ``models``     encoders by the names users give them (short name, hub id, local folder, pocket-bert)
-- ``encode``     tokenising and streaming the hidden states of every layer
-- ``geometry``   the authors' token-geometry metrics (anisotropy, self-/intra-similarity, norms, rogue dimensions)
+- ``tiny``, ``models``   built-in tiny encoders and the WordPiece tokenizer; encoders by the names users give them
+- ``encode``, ``pooling``, ``sts``   hidden states of every layer; SimCSE's poolers; STS evaluation
+- ``geometry``, ``isotropy``, ``tokens``, ``probes``, ``stats``   the authors' token-geometry metrics, IsoScore,
+  functional/semantic token classes, word probes, bootstrap intervals
+- ``movement``   how far a contrastive run moved, and how far its schedule let it
+- ``mlm``, ``simcse``, ``dropout``, ``corpus``   the two objectives' mathematics, fast CPU dropout, the corpus
+- ``training/``  the engine, in rooms of one job: ``config`` (every parameter declared once), ``objective`` with
+  ``simcse_objective`` and ``mlm_objective``, ``loop`` (a ``TrainState``, no objective branches), ``folder``
+  (lock, train.json, checkpoint), ``snapshots``, ``processes`` (torchrun)
 
 ``lib/book/`` -- runs, records and renders the chapters:
 
 - ``findings``    the one registry of findings F0-F13 and the chapters that test them
+- ``parameters``  every chapter's parameters, declared once (rules, presets per scale, CI scale)
 - ``reference``   reference numbers (the authors' released output, SimCSE's scores), kept apart from ours
-- ``identity``    run names from what determines a run's numbers
-- ``records``     ``results.json`` and its checks
-- ``chapter_run`` one chapter execution, from inside its notebook
-- ``chapters``    chapter sources, parameters, scale presets, CI scale
-- ``execute``     papermill runs and publishing
-- ``tables``, ``charts``  side-by-side tables and altair charts that render offline
+- ``identity``, ``records``, ``chapter_run``   run names; ``results.json``, its checks and the verdict word; one
+  chapter execution from inside its notebook
+- ``chapters``, ``execute``, ``sweep``   chapter sources; papermill runs and publishing; sweeps
+- ``training_runs``, ``pairs``, ``selection``, ``ablation``, ``dynamics``   training runs trained once and reused;
+  PLM vs CL per pooling and seed; the pocket schedule chosen on STS-B dev; one body for the ablation pages;
+  learning curves
+- ``explain``, ``tables``, ``charts``, ``literate``   generated prose, tables and altair charts that render
+  offline, library code shown on the page
 - ``scorecard``, ``pages``  the pages generated from the registry and the published runs
 
-Commands: ``python -m lib.run`` (rerun a chapter).
+Commands: ``python -m lib.run`` (rerun a chapter), ``lib.train``, ``lib.sts``, ``lib.sweep``.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

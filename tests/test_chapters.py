@@ -41,7 +41,7 @@ def test_scale_presets_and_overrides_are_checked():
     params = chapter.parameters("smoke", {"seeds": [4, 5]})
     assert params["model"] == "tiny-random-bert" and params["scale"] == "smoke" and params["seeds"] == [4, 5]
     assert chapter.parameters(None, {}) == {}
-    with pytest.raises(ParameterError, match="`temperature` .* no such parameter; it has model, device"):
+    with pytest.raises(ParameterError, match="`temperature` .* no such parameter; it has model, seeds"):
         chapter.parameters(None, {"temperature": 0.05})
     with pytest.raises(ParameterError, match="`n_samples` = 'many' .* expected a int"):
         chapter.parameters(None, {"n_samples": "many"})
@@ -145,7 +145,7 @@ def test_bad_parameters_fail_in_the_checking_cell(mirror, tmp_path, override, ne
     executed = nbformat.read(tmp_path / "bad" / "01_geometry_table.ipynb", 4)
     failed = [c for c in executed.cells if c.cell_type == "code" and any(o.get("output_type") == "error"
                                                                          for o in c.get("outputs", []))]
-    assert len(failed) == 1 and "P.seeds(" in failed[0].source  # the checking cell, before any encoding
+    assert len(failed) == 1 and "parameters.collect(" in failed[0].source  # the checking cell, before any encoding
     assert not (tmp_path / "bad" / "results.json").exists()
 
 
@@ -194,8 +194,8 @@ def test_publish_replaces_page_and_results_only_after_a_clean_run(tmp_path):
     book.mkdir()
     source = book / "01_demo.py"
     text = ('# %% tags=["parameters"]\nvalue: int = 3\nout_dir: str = ""\n\n'
-            '# %%\nfrom lib.book import identity, records\n'
-            'records.write(identity.run_dir("01_demo", {"value": value, "out_dir": out_dir}, out_dir), "01_demo", '
+            '# %%\nimport os\nfrom lib.book import records\n'
+            'records.write(os.environ["SRL_RUN_DIR"], "01_demo", '  # the folder publish hands the run
             '["F0"], {"value": value}, {"x": value}, {"started_at": "t"}, [records.within("F0", "x", value, 3, 0)])'
             '\nassert value == 3\n')
     source.write_text(text)
