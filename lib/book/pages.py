@@ -20,16 +20,13 @@ SCORECARD, FINDINGS_TABLE = BOOK / "scorecard.md", BOOK / "_findings.md"
 
 
 def findings_page(runs: list[dict], names: dict[str, str] | None = None) -> str:
-    """``_findings.md``: the tally and the registry's table with a verdict column (the intro includes it)."""
+    """``_findings.md``: the tally, the summary sentence and the registry's table with a verdict column (the
+    intro includes it)."""
     names = scorecard.titles() if names is None else names
-    counts = scorecard.tally(runs)
-    items = "".join(f'<span class="srl-tally-item">{scorecard.badge(w)} <b>{n}</b></span>'
-                    for w, n in counts.items() if n or w != "not yet run")
-    tally = (f'<div class="srl-tally"><span class="srl-tally-total">{len(findings.FINDINGS)} findings</span>'
-             f"{items}</div>\n\n")
+    tally = scorecard.tally_html(runs) + "\n\n"
     verdicts = {fid: scorecard.verdict_html(fid, runs) for fid in findings.FINDINGS}
-    return (tally + ":::{container} srl-findings\n" + findings.table_markdown(verdicts=verdicts, titles=names)
-            + ":::\n")
+    return (tally + scorecard.summary_sentence(runs) + "\n\n:::{container} srl-findings\n"
+            + findings.table_markdown(verdicts=verdicts, titles=names) + ":::\n")
 
 
 def render_all(runs: list[dict] | None = None) -> dict[Path, str]:

@@ -136,39 +136,42 @@ def _link(stem: str, names: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------- the page
-def summary(runs: list[dict]) -> list[str]:
-    """The tally and a paragraph, generated from the verdicts and the reasons the runs record."""
-    counts = tally(runs)
-    items = "".join(f'<span class="srl-tally-item">{badge(w)} <b>{n}</b></span>' for w, n in counts.items()
+def tally_html(runs: list[dict]) -> str:
+    """The verdict counts as one line of labels (symbol, word, count; "not yet run" only when there are any)."""
+    items = "".join(f'<span class="srl-tally-item">{badge(w)} <b>{n}</b></span>' for w, n in tally(runs).items()
                     if n or w != "not yet run")
-    lines = [f'<div class="srl-tally"><span class="srl-tally-total">{len(registry.FINDINGS)} findings</span>'
-             f"{items}</div>", ""]
+    return (f'<div class="srl-tally"><span class="srl-tally-total">{len(registry.FINDINGS)} findings</span>'
+            f"{items}</div>")
+
+
+def summary_sentence(runs: list[dict]) -> str:
+    """What reproduces and what does not, in one generated sentence (per variant where checks have variants)."""
     groups: dict[str, list[str]] = {}
     for fid in registry.FINDINGS:
-        word = verdict(fid, runs)[0]
-        groups.setdefault(word, []).append(fid)
-
-    def named(fids):
-        return ", ".join(f"{fid}{_variants_in_words(fid, runs)}" for fid in fids)
-
-    parts = []
+        groups.setdefault(verdict(fid, runs)[0], []).append(fid)
     phrases = {"reproduced": "{n} reproduce{s} ({ids})", "partly": "{n} partly ({ids})",
                "not": "{n} do{es} not ({ids})", "untestable": "{n} cannot be tested at the published scale ({ids})",
                "not comparable": "{n} cannot be held against {its} reference ({ids})",
                "not yet run": "{n} {has} no published run yet ({ids})"}
+    parts = []
     for word in VERDICTS:
         fids = groups.get(word, [])
         if fids:
             one = len(fids) == 1
-            parts.append(phrases[word].format(n=len(fids), ids=named(fids), s="s" if one else "",
-                                              es="es" if one else "", its="its" if one else "their",
-                                              has="has" if one else "have"))
-    scales = sorted({doc["provenance"].get("scale", "?") for doc in runs if doc["findings"]})
+            ids = ", ".join(f"{fid}{_variants_in_words(fid, runs)}" for fid in fids)
+            parts.append(phrases[word].format(n=len(fids), ids=ids, s="s" if one else "", es="es" if one else "",
+                                              its="its" if one else "their", has="has" if one else "have"))
     text = f"Of the {len(registry.FINDINGS)} findings, " + _join(parts) + "."
+    scales = sorted({doc["provenance"].get("scale", "?") for doc in runs if doc["findings"]})
     if scales:
         text += (f" Every published run is at {scales[0]} scale." if len(scales) == 1
                  else f" The published runs are at {_join(scales)} scale.")
-    lines += [text, ""]
+    return text
+
+
+def summary(runs: list[dict]) -> list[str]:
+    """The tally, the summary sentence and the reasons the runs record where a result is not a reproduction."""
+    lines = [tally_html(runs), "", summary_sentence(runs), ""]
     why = [(fid, r) for fid in registry.FINDINGS if verdict(fid, runs)[0] not in ("reproduced", "not yet run")
            for r in reasons(fid, runs)]
     if why:
