@@ -204,28 +204,110 @@ def test_the_intro_shows_the_generated_table_only():
     assert all(f"| {fid} | {f.claim} |" in table for fid, f in findings.FINDINGS.items())
 
 
+def test_the_registry_says_what_the_paper_reports_without_internal_labels():
+    import re
+
+    for f in findings.FINDINGS.values():
+        assert f.paper, f"{f.id} has no `paper` text"
+        text = f"{f.claim} {f.expected} {f.paper}"
+        assert not re.search(r"\bR[234]\b|\bbrief\b|\bBRIEF\b|device_session", text), f"{f.id}: {text}"
+        assert re.search(r"the paper|the authors|SimCSE \(Gao et al\. 2021\)|Ethayarajh", f.paper), \
+            f"{f.id} does not name its source as a reader knows it: {f.paper}"
+    assert "76.85" in findings.FINDINGS["F13"].paper and "76.25" in findings.FINDINGS["F13"].paper
+    assert "0.48" in findings.FINDINGS["F1"].paper and "0.01–0.02" in findings.FINDINGS["F1"].paper
+
+
+def test_the_findings_table_links_chapter_titles_and_shows_verdicts():
+    table = findings.table_markdown(verdicts={"F1": "<b>not</b>"}, titles={"03_plm_vs_cl": "PLM vs CL"})
+    row = next(line for line in table.splitlines() if line.startswith("| F1 |"))
+    assert row.endswith("| <b>not</b> | [PLM vs CL](03_plm_vs_cl.ipynb) |")
+    assert "our verdict" in table.splitlines()[0] and "our verdict" not in findings.table_markdown()
+
+
 # --------------------------------------------------------------------------------------------- scorecard
-def _doc(chapter="01_geometry_table", fids=("F0",), checks=(), comparable=True):
+def _doc(chapter="01_geometry_table", fids=("F0",), checks=(), comparable=True, why=None):
     prov = {"scale": "pocket", "models": [{"name": "all-MiniLM-L6-v2"}], "git": {"commit": "abc123def4567"},
             "wall_time_s": 12.0}
+    metrics = {"headlines": {"F0": "within 0.0004", "F1": "A: PLM 0.13 → CL 0.02"}}
+    if why:
+        metrics["why"] = why
     return {"chapter": chapter, "findings": list(fids), "comparable": comparable,
             "comparable_reason": "" if comparable else "another model", "params": {},
-            "metrics": {"headlines": {"F0": "within 0.0004"}}, "checks": list(checks), "provenance": prov}
+            "metrics": metrics, "checks": list(checks), "provenance": prov}
+
+
+NAMES = {"01_geometry_table": "The authors' table", "03_plm_vs_cl": "PLM vs CL"}
 
 
 def test_scorecard_verdicts_group_checks_by_finding_across_files():
     ok, bad = records.within("F0", "a", 0.955, 0.955, 0.002), records.within("F0", "b", 0.95, 0.903, 0.002)
     f1_ok = records.below("F1", "A falls", 0.02, 0.1)
-    runs = [_doc(checks=[ok]), _doc("02_plm_vs_cl", ("F1", "F0"), [f1_ok, bad])]
+    runs = [_doc(checks=[ok]), _doc("03_plm_vs_cl", ("F1", "F0"), [f1_ok, bad])]
     assert scorecard.verdict("F0", runs)[0] == "partly"
     assert scorecard.verdict("F1", runs)[0] == "reproduced"
     assert scorecard.verdict("F2", runs)[0] == "not yet run"
     assert scorecard.verdict("F0", [_doc(checks=[bad])])[0] == "not"
     assert scorecard.verdict("F0", [_doc(comparable=False)])[0] == "not comparable"
-    page = scorecard.render(runs)
-    assert "| F0 | The authors' per-layer geometry table reproduces | within 0.0004; within 0.0004 | **partly** | 1/2 |" in page
-    assert page.count("**not yet run**") == 12
-    assert "✓ 0/0" not in scorecard.render([_doc(comparable=False)])
+    page = scorecard.render(runs, NAMES)
+    row = next(line for line in page.splitlines() if line.startswith("| **F0**"))
+    assert "within 0.0004; within 0.0004" in row and scorecard.badge("partly") in row
+    assert "[The authors' table](01_geometry_table.ipynb)" in row
+    assert findings.FINDINGS["F0"].paper in row  # the paper's side beside ours
+    rows = [line for line in page.splitlines() if line.startswith("| **F")]
+    assert len(rows) == 14 and sum(scorecard.badge("not yet run") in r for r in rows) == 12
+    assert "1/2 checks hold" in page and "<details>" in page and "</details>" in page
+    assert "✓ 0/0" not in scorecard.render([_doc(comparable=False)], NAMES)
+
+
+def test_scorecard_tally_and_summary_are_generated():
+    ok, bad = records.within("F0", "a", 0.955, 0.955, 0.002), records.below("F1", "A falls", 0.5, 0.1)
+    runs = [_doc(checks=[ok]), _doc("03_plm_vs_cl", ("F1",), [bad], why={"F1": "the run moved A by 0.001"})]
+    assert scorecard.tally(runs) == {"reproduced": 1, "partly": 0, "not": 1, "untestable": 0, "not comparable": 0,
+                                     "not yet run": 12}
+    page = scorecard.render(runs, NAMES)
+    head = page.split(":::{container} srl-scorecard")[0]
+    assert '<div class="srl-tally">' in head and "14 findings" in head
+    assert "1 reproduces (F0), 1 does not (F1) and 12 have no published run yet" in head
+    assert "**F1**: the run moved A by 0.001" in head  # metrics["why"], shown where the result differs
+    assert "Why: the run moved A by 0.001" in page  # and in the finding's details
+
+
+def test_scorecard_shows_a_verdict_per_variant_and_counts_untestable_apart():
+    checks = [records.below("F1", "A falls", 0.02, 0.1, variant="avg"),
+              records.below("F1", "A falls", 0.3, 0.1, variant="cls"),
+              records.untestable("F2", "IntraSim jumps", "the run moved IntraSim by 0.0003", variant="cls")]
+    runs = [_doc("03_plm_vs_cl", ("F1", "F2"), checks)]
+    assert scorecard.verdict("F1", runs)[0] == "partly"
+    assert scorecard.variant_verdicts(scorecard.verdict("F1", runs)[2]) == [("avg", "reproduced"), ("cls", "not")]
+    assert scorecard.verdict_text("F1", runs) == "partly (avg: reproduced; cls: not)"
+    assert scorecard.verdict("F2", runs)[0] == "untestable"
+    assert scorecard.tally(runs)["untestable"] == 1 and scorecard.tally(runs)["not"] == 0
+    page = scorecard.render(runs, NAMES)
+    row = next(line for line in page.splitlines() if line.startswith("| **F1**"))
+    assert 'avg:</span> <span class="verdict verdict-reproduced">' in row
+    assert 'cls:</span> <span class="verdict verdict-not">' in row
+    assert "F1 (avg: reproduced; cls: not)" in page
+    assert "untestable (cls: IntraSim jumps): the run moved IntraSim by 0.0003" in page  # the reason
+    assert "| variant | claim |" in page and "the run moved IntraSim by 0.0003 |" in page
+
+
+def test_scorecard_reads_old_checks_without_verdict_or_variant():
+    old = {k: v for k, v in records.within("F0", "a", 0.955, 0.955, 0.002).items() if k not in ("verdict", "variant")}
+    failed = dict(old, passed=False)
+    assert scorecard.check_verdict(old) == "holds" and scorecard.check_verdict(failed) == "fails"
+    assert scorecard.verdict("F0", [_doc(checks=[old, failed])])[0] == "partly"
+    assert scorecard.variant_verdicts([old, failed]) == []
+
+
+def test_verdict_labels_read_without_colour():
+    for word in records.VERDICTS:
+        label = scorecard.badge(word)
+        assert f'class="verdict verdict-{word.replace(" ", "-")}"' in label
+        assert word in label and scorecard.SYMBOLS[word] in label
+    css = (REPO_ROOT / "book" / "_static" / "srl.css").read_text()
+    assert all(f".verdict-{w.replace(' ', '-')}" in css for w in records.VERDICTS)
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    assert "srl.css" in config["sphinx"]["config"]["html_css_files"]
 
 
 def test_scorecard_reads_the_published_runs():
@@ -240,8 +322,194 @@ def test_the_committed_pages_regenerate_identically_from_the_committed_results()
     be exactly what the registry and the published results.json files give."""
     from lib.book import pages
 
-    assert pages.SCORECARD.read_text() == scorecard.render(scorecard.collect()), "run `python -m lib.book.pages`"
-    assert pages.FINDINGS_TABLE.read_text() == findings.table_markdown(), "run `python -m lib.book.pages`"
+    for path, text in pages.render_all().items():
+        assert path.read_text() == text, f"{path.name}: run `python -m lib.book.pages`"
+    assert set(pages.render_all()) == {pages.SCORECARD, pages.FINDINGS_TABLE}
+
+
+# --------------------------------------------------------------------------------------------- tables
+def test_numbers_are_printed_as_a_reader_wants_them():
+    from lib.book.tables import fmt
+
+    assert [fmt(x) for x in (0.9550, 0.001000, 1e-5, 18.8182, 250.0, 0, None, float("nan"), 76.85)] == \
+        ["0.955", "0.001", "1e-5", "18.82", "250", "0", "—", "—", "76.85"]
+    assert fmt(-0.0004705) == "-4.705e-4" and fmt(0.0078) == "0.0078" and fmt(1234567.0) == "1.235e6"
+    assert fmt(0.002824, sign=True) == "+0.002824" and fmt(-0.026, sign=True) == "-0.026"
+    assert fmt(0.95502, digits=3) == "0.955" and fmt(5) == "5"
+
+
+def test_tables_show_formats_columns_hides_a_plain_index_and_transposes_wide_tables():
+    import pandas as pd
+
+    from lib.book import tables
+
+    df = pd.DataFrame({"model": ["PLM", "CL"], "STSB": [76.851, 54.4], "tol": [1e-5, 0.002], "a": [0.955, 0.9031]})
+    html = tables.style(df, formats={"STSB": 2}, caption="Spearman ×100").to_html()
+    assert ">76.85<" in html and ">54.40<" in html and ">1e-5<" in html and ">0.955<" in html
+    assert 'class="srl-table"' in html and "<caption>Spearman ×100</caption>" in html
+    assert "row_heading" not in html  # a 0..n-1 index means nothing: hidden
+    assert 'class="data row0 col0 text"' in html and 'class="data row0 col1 num"' in html
+    wide = pd.DataFrame([[0.1] * 9, [0.2] * 9], index=["τ = 0.01", "τ = 1"], columns=[f"c{i}" for i in range(9)])
+    styled = tables.style(wide, transpose_if_wider_than=7)
+    assert styled.data.shape == (9, 2) and list(styled.data.columns) == ["τ = 0.01", "τ = 1"]
+    assert tables.style(wide, transpose_if_wider_than=9).data.shape == (2, 9)
+    assert "row_heading" in tables.style(wide).to_html()  # a named index is kept
+
+
+def test_the_provenance_table_is_a_compact_key_value_table():
+    from lib.book import tables
+
+    styled = tables.provenance(chapters.PUBLISHED / "01_geometry_table" / "results.json", "pocket", data="x")
+    assert list(styled.data.columns) == ["value"] and styled.data.loc["data", "value"] == "x"
+    html = styled.to_html()
+    assert 'class="srl-table srl-kv"' in html and "col_heading" not in html
+
+
+# --------------------------------------------------------------------------------------------- charts
+def _steps(series=("batch 128", "batch 16", "batch 32", "batch 64"), metrics=("A", "norm", "IntraSim", "STS")):
+    import pandas as pd
+
+    return pd.DataFrame([dict(setting=s, step=st, metric=m, value=i + st / 1000, layer=6)
+                         for i, s in enumerate(series) for st in (0, 10, 100, 250) for m in metrics])
+
+
+def _specs(spec, key):
+    """Every value of ``key`` anywhere in a Vega-Lite spec."""
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k == key:
+                yield v
+            yield from _specs(v, key)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from _specs(v, key)
+
+
+def _datasets(spec) -> list[list[dict]]:
+    return list(spec.get("datasets", {}).values())
+
+
+def test_chart_grids_have_no_wrapped_facets_and_fill_their_rows():
+    from lib.book import charts
+
+    assert [charts.fit_columns(n) for n in (1, 2, 3, 4, 6, 8, 9, 10)] == [1, 2, 3, 2, 3, 3, 3, 3]
+    spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
+    assert "facet" not in spec and not list(_specs({k: v for k, v in spec.items() if k != "config"}, "columns"))
+    assert [len(row["hconcat"]) for row in spec["vconcat"]] == [2, 2]
+    titles = [t["text"] for t in _specs(spec, "title") if isinstance(t, dict) and "text" in t]
+    assert set(titles) >= {"A", "norm", "IntraSim", "STS"}
+
+
+def test_ordered_settings_get_a_sequential_scale_in_numeric_order():
+    from lib.book import charts
+
+    assert charts.numeric_order(["batch 128", "batch 16", "batch 32"]) == ["batch 16", "batch 32", "batch 128"]
+    assert charts.numeric_order(["τ = 1", "τ = 0.001", "τ = 0.05"]) == ["τ = 0.001", "τ = 0.05", "τ = 1"]
+    assert charts.numeric_order(["cls", "avg"]) is None
+    spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
+    color = next(c for c in _specs(spec, "color") if isinstance(c, dict) and c.get("field") == "setting")
+    assert color["type"] == "ordinal" and color["sort"] == ["batch 16", "batch 32", "batch 64", "batch 128"]
+    assert color["scale"]["scheme"]["name"] == "viridis"
+    pooling = charts.over_steps(_steps(series=("cls", "avg", "avg_top2")), "t", series="setting").to_dict()
+    color = next(c for c in _specs(pooling, "color") if isinstance(c, dict) and c.get("field") == "setting")
+    assert color["type"] == "nominal" and color["sort"] == ["cls", "avg", "avg_top2"]
+
+
+def test_the_step_axis_ends_at_the_last_step_with_readable_log_ticks():
+    from lib.book import charts
+
+    assert charts._log_ticks(1, 250) == [1, 10, 100, 250]
+    assert charts._log_ticks(1, 1000) == [1, 10, 100, 1000]
+    assert charts._log_ticks(1, 1500) == [1, 10, 100, 1000]  # 1500 would collide with 1000
+    spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
+    x = next(v for v in _specs(spec, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
+    assert x["scale"]["domain"] == [1, 250] and x["scale"]["type"] == "log" and x["axis"]["values"][-1] == 250
+    linear = charts.over_steps(_steps(), "t", series="setting", log_x=False).to_dict()
+    x = next(v for v in _specs(linear, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
+    assert x["scale"]["domain"] == [0, 250]
+
+
+def test_per_layer_models_can_show_the_difference_under_each_metric():
+    import pandas as pd
+
+    from lib.book import charts
+
+    shift = {"A": 0.001, "norm": -0.5, "IntraSim": 0.02}
+    long = pd.DataFrame([dict(model=m, metric=k, layer=l, value=l * 0.1 + (shift[k] if m == "CL" else 0))
+                         for m in ("PLM", "CL", "MiniLM") for k in shift for l in range(4)])
+    plain = charts.per_layer_models(long, "t").to_dict()
+    assert "facet" not in plain and len(plain["hconcat"]) == 3
+    spec = charts.per_layer_models(long, "t", delta=("CL", "PLM")).to_dict()
+    deltas = [d for d in _datasets(spec) if d and "delta" in d[0]]
+    assert sorted(round(d[0]["delta"], 9) for d in deltas) == [-0.5, 0.001, 0.02]
+    with pytest.raises(ValueError, match="delta"):
+        charts.per_layer_models(long, "t", delta=("CL", "nope"))
+
+
+def test_bars_are_horizontal_with_a_legend_and_labelled_reference_marks():
+    import pandas as pd
+
+    from lib.book import charts
+
+    df = pd.DataFrame([dict(model=m, task=t, value=v) for m, v in (("PLM", 40.0), ("CL", 56.0))
+                       for t in ("STSB", "avg")])
+    spec = charts.bars(df, "value", "model", "t", group="task", reference={"STSB": 76.85, "avg": 76.25},
+                       reference_label="SimCSE (Gao et al. 2021), Table 5").to_dict()
+    assert spec["title"]["subtitle"] == "black marks: SimCSE (Gao et al. 2021), Table 5"
+    marks = [m if isinstance(m, str) else m["type"] for m in _specs(spec, "mark")]
+    assert "bar" in marks and "tick" in marks
+    bar = next(layer for layer in spec["layer"] if layer["mark"] in ("bar", {"type": "bar"}))
+    assert bar["encoding"]["x"]["type"] == "quantitative" and bar["encoding"]["y"]["field"] == "task"
+    assert bar["encoding"]["color"]["legend"] is not None
+    single = charts.bars(df[df.task == "avg"], "value", "model", "t", reference=76.25,
+                         reference_label="SimCSE").to_dict()
+    labels = [v for v in _datasets(single) if v and "label" in v[0]]
+    assert labels and labels[0][0]["label"] == "SimCSE: 76.25"
+
+
+def test_seed_spread_and_scatter_fit_their_axes_to_the_data():
+    import numpy as np
+    import pandas as pd
+
+    from lib.book import charts
+
+    per_seed = pd.DataFrame([dict(layer=l, seed=s, anisotropy=0.1 * l + 0.001 * s) for l in range(3) for s in range(5)])
+    released = pd.DataFrame([dict(layer=l, anisotropy=0.1 * l) for l in range(3)])
+    spec = charts.seed_spread(per_seed, released, "t").to_dict()
+    seeds = next(v for v in _datasets(spec) if v and "seed" in v[0])
+    assert max(r["anisotropy"] for r in seeds) < 0.01  # drawn relative to the released value
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.uniform(1, 100, 200), "y": np.r_[rng.normal(0, 0.01, 199), 5.0]})
+    spec = charts.scatter(df, "x", "y", "t").to_dict()
+    assert "1 of 200 points" in spec["title"]["subtitle"]
+    y = next(v for v in _specs(spec, "y") if isinstance(v, dict) and v.get("field") == "_y")
+    assert y["scale"]["domain"][1] < 0.1
+
+
+# --------------------------------------------------------------------------------------------- literate
+def test_literate_shows_the_library_source_with_a_relative_path_and_line_numbers():
+    import inspect
+
+    from lib.book import literate
+    from lib.science import geometry, simcse
+
+    src = literate.source(simcse.contrastive_loss)
+    lines, start = inspect.getsourcelines(simcse.contrastive_loss)
+    assert src.path == "lib/science/simcse.py" and (src.first, src.last) == (start, start + len(lines) - 1)
+    assert src.code == "".join(lines).rstrip("\n") and '"""' in src.code
+    text = literate.markdown(simcse.contrastive_loss, caption="Eq. 1")
+    assert text.startswith(f"*Eq. 1* — `lib/science/simcse.py`, lines {src.first}–{src.last}: `contrastive_loss`")
+    assert "```python\ndef contrastive_loss(" in text and str(REPO_ROOT) not in text
+    bare = literate.source(simcse.contrastive_loss, docstring=False)
+    assert '"""' not in bare.code and bare.docstring_removed and "docstring omitted" in bare.caption
+    method = literate.source(geometry.Geometry, part="per_layer")
+    assert method.code.startswith("def per_layer(") and method.qualname == "Geometry.per_layer"
+    assert inspect.getsourcelines(geometry.Geometry.per_layer)[1] == method.first
+    assert literate.source("lib.science.geometry.mean_pairwise_cosine").code.startswith("def mean_pairwise_cosine")
+    with pytest.raises(ValueError, match="no part named"):
+        literate.source(geometry.Geometry, part="nope")
+    shown = literate.listing(simcse.contrastive_loss)
+    assert shown.data == literate.markdown(simcse.contrastive_loss)
 
 
 # --------------------------------------------------------------------------------------------- declarations

@@ -2,12 +2,14 @@
 
     python -m lib.book.pages      # book/scorecard.md and book/_findings.md (run by `make book`)
 
-``book/intro.md`` includes ``_findings.md``, the findings table generated from :mod:`lib.book.findings`.
+``book/intro.md`` includes ``_findings.md``: the findings table generated from :mod:`lib.book.findings`, with each
+finding's verdict from the published runs and its chapter linked under the chapter's title.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from ..science.files import atomic_write_text
 from ..science.provenance import REPO_ROOT
@@ -17,10 +19,27 @@ from .chapters import BOOK
 SCORECARD, FINDINGS_TABLE = BOOK / "scorecard.md", BOOK / "_findings.md"
 
 
+def findings_page(runs: list[dict], names: dict[str, str] | None = None) -> str:
+    """``_findings.md``: the tally, the summary sentence and the registry's table with a verdict column (the
+    intro includes it)."""
+    names = scorecard.titles() if names is None else names
+    tally = scorecard.tally_html(runs) + "\n\n"
+    verdicts = {fid: scorecard.verdict_html(fid, runs) for fid in findings.FINDINGS}
+    return (tally + scorecard.summary_sentence(runs) + "\n\n:::{container} srl-findings\n"
+            + findings.table_markdown(verdicts=verdicts, titles=names) + ":::\n")
+
+
+def render_all(runs: list[dict] | None = None) -> dict[Path, str]:
+    """Every generated page and its text."""
+    runs = scorecard.collect() if runs is None else runs
+    names = scorecard.titles()
+    return {SCORECARD: scorecard.render(runs, names), FINDINGS_TABLE: findings_page(runs, names)}
+
+
 def main() -> int:
     runs = scorecard.collect()
-    atomic_write_text(SCORECARD, scorecard.render(runs))
-    atomic_write_text(FINDINGS_TABLE, findings.table_markdown())
+    for path, text in render_all(runs).items():
+        atomic_write_text(path, text)
     print(f"scorecard: {len(runs)} published run(s) -> {SCORECARD.relative_to(REPO_ROOT)}; "
           f"findings table -> {FINDINGS_TABLE.relative_to(REPO_ROOT)}")
     return 0

@@ -1,8 +1,144 @@
-"""Tables that put our numbers beside reference numbers (never instead of them)."""
+"""Tables that put our numbers beside reference numbers (never instead of them), formatted to fit the page.
+
+Chapters print tables through :func:`show` (or :func:`style`, which returns the pandas ``Styler``)::
+
+    tables.show(df)                                    # 4 significant digits, no trailing zeros, 1e-5 as 1e-5
+    tables.show(df, formats={"STSB": 2, "step": "d"}, caption="Spearman ×100")  # 2 decimals; an integer
+    tables.show(wide, transpose_if_wider_than=7)       # more than 7 columns: settings become columns
+    tables.show(wide, split_every=6)                   # or: several tables of at most 6 columns each
+
+Numbers are right-aligned in tabular figures, text wraps (``book/_static/srl.css``: ``table.srl-table``).
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+from typing import Callable, Mapping
 
+MISSING = "—"
+
+
+# --------------------------------------------------------------------------------------------- numbers
+def fmt(x, digits: int = 4, sign: bool = False) -> str:
+    """One number as a reader wants it: ``digits`` significant digits without trailing zeros (0.9550 -> 0.955,
+    0.001000 -> 0.001), scientific below 1e-3 and from 1e6 (1e-5, 2.5e-4), integers as integers; None/NaN -> —.
+    ``sign`` writes a + before positive numbers (differences)."""
+    if x is None or isinstance(x, str):
+        return MISSING if x is None else x
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, numbers.Integral):
+        return f"{x:+d}" if sign else str(int(x))
+    x = float(x)
+    if math.isnan(x):
+        return MISSING
+    if math.isinf(x):
+        return ("+" if sign and x > 0 else "") + ("∞" if x > 0 else "−∞")
+    plus = "+" if sign and x > 0 else ""
+    if x == 0:
+        return "0"
+    mag = abs(x)
+    if mag < 1e-3 or mag >= 1e6:
+        mantissa, exp = f"{x:.{digits - 1}e}".split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{plus}{mantissa}e{int(exp)}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(mag)))
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return plus + ("0" if text in ("-0", "") else text)
+
+
+def _formatter(spec, digits: int) -> Callable[[object], str]:
+    """``spec``: None (significant digits), an int (that many decimals, fixed: STS scores), a format spec such as
+    ``".2f"``, ``"+.3f"`` or ``"d"``, ``"+"`` (significant digits with a sign), or a callable."""
+    if callable(spec):
+        return lambda v: MISSING if _missing(v) else spec(v)
+    if spec is None:
+        return lambda v: fmt(v, digits)
+    if spec == "+":
+        return lambda v: fmt(v, digits, sign=True)
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return lambda v: MISSING if _missing(v) else (v if isinstance(v, str) else f"{float(v):.{spec}f}")
+    if spec == "d":
+        return lambda v: MISSING if _missing(v) else (v if isinstance(v, str) else f"{int(round(float(v)))}")
+    return lambda v: MISSING if _missing(v) else (v if isinstance(v, str) else format(v, spec))
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Number) and not isinstance(v, bool)
+
+
+# --------------------------------------------------------------------------------------------- tables
+def formatted(df, formats: Mapping[str, object] | None = None, digits: int = 4):
+    """``(text, classes)``: ``df`` as strings, and a same-shaped frame of CSS classes (``num`` for numbers,
+    ``text`` otherwise) that survives a transpose."""
+    import pandas as pd
+
+    formats = dict(formats or {})
+    text, classes = {}, {}
+    for col in df.columns:
+        spec = formats.get(col, formats.get(str(col)))
+        f = _formatter(spec, digits)
+        values = df[col].tolist()
+        text[col] = [MISSING if _missing(v) else (f(v) if _is_number(v) or callable(spec) else str(v)) for v in values]
+        classes[col] = ["num" if _is_number(v) or _missing(v) else "text" for v in values]
+    return (pd.DataFrame(text, index=df.index, columns=df.columns),
+            pd.DataFrame(classes, index=df.index, columns=df.columns))
+
+
+def style(df, formats: Mapping[str, object] | None = None, digits: int = 4, caption: str | None = None,
+          index: bool | None = None, transpose_if_wider_than: int | None = None, css_class: str = "srl-table"):
+    """A pandas ``Styler`` of ``df`` for the page: numbers formatted by :func:`fmt` (or ``formats``: column ->
+    decimals / format spec / callable, see :func:`_formatter`), the index hidden when it is a plain 0..n-1
+    range (``index`` forces it), an optional ``caption``, and -- when ``df`` has more columns than
+    ``transpose_if_wider_than`` -- rows and columns swapped so that a wide table becomes a long one."""
+    import pandas as pd
+
+    if isinstance(df, pd.Series):
+        df = df.to_frame()
+    text, classes = formatted(df, formats, digits)
+    show_index = index if index is not None else not _plain_index(df.index)
+    if transpose_if_wider_than is not None and df.shape[1] > transpose_if_wider_than:
+        if not show_index:  # the rows need names once they are columns
+            text.index = classes.index = [str(i + 1) for i in range(len(text))]
+        text, classes = text.T, classes.T
+        show_index = True
+    styler = text.style.set_td_classes(classes).set_table_attributes(f'class="{css_class}"')
+    if caption:
+        styler = styler.set_caption(caption)
+    if not show_index:
+        styler = styler.hide(axis="index")
+    return styler
+
+
+def show(df, formats: Mapping[str, object] | None = None, digits: int = 4, caption: str | None = None,
+         index: bool | None = None, transpose_if_wider_than: int | None = None, split_every: int | None = None):
+    """Display ``df`` as :func:`style` formats it. ``split_every``: at most that many columns per table (the index
+    repeated in each), for a wide table that should keep its orientation."""
+    from IPython.display import display
+
+    if split_every and df.shape[1] > split_every:
+        for start in range(0, df.shape[1], split_every):
+            part = df.iloc[:, start:start + split_every]
+            display(style(part, formats, digits, caption if start == 0 else None, index))
+        return
+    display(style(df, formats, digits, caption, index, transpose_if_wider_than))
+
+
+def _plain_index(index) -> bool:
+    import pandas as pd
+
+    return isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1
+
+
+# --------------------------------------------------------------------------------------------- chapter tables
 def side_by_side(ours: list[dict], reference: list[dict], metrics: tuple[str, ...]):
     """A long table: layer, metric, ours, reference, difference (ours - reference), one row per layer and metric."""
     import pandas as pd
@@ -18,7 +154,8 @@ def side_by_side(ours: list[dict], reference: list[dict], metrics: tuple[str, ..
 def provenance(saved, scale: str, **rows):
     """The table every chapter ends with, read back from the ``results.json`` it wrote: the scale, the models
     (name, source, weights fingerprint), the chapter's own ``rows`` (keyword = row label, underscores as spaces),
-    the device, the commit (flagged when the tree had uncommitted changes), when it started and how long it took."""
+    the device, the commit (flagged when the tree had uncommitted changes), when it started and how long it took.
+    A compact two-column table (a ``Styler``; its frame is ``.data``)."""
     import pandas as pd
 
     from . import records
@@ -32,4 +169,7 @@ def provenance(saved, scale: str, **rows):
                        + (f", {device['gpu']}" if device.get("gpu") else ""),
              "git commit": prov["git"]["commit"][:12] + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
              "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s"}
-    return pd.Series(table, name="value").to_frame()
+    frame = pd.Series({k: str(v) for k, v in table.items()}, name="value").to_frame()
+    return (frame.style.set_table_attributes('class="srl-table srl-kv"')
+            .set_td_classes(pd.DataFrame("text", index=frame.index, columns=frame.columns))
+            .hide(axis="columns"))
