@@ -144,8 +144,12 @@ for role, layers in per_layer.items():
         for key, label in METRICS.items():
             rows.append(dict(model=group, run=role, layer=r["layer"], metric=label, value=r[key]))
 long = pd.DataFrame(rows).groupby(["model", "layer", "metric"], as_index=False)["value"].mean()
-charts.per_layer_models(long, f"PLM vs CL per layer, CL averaged over training seeds ({len(texts)} STS-B test "
-                        "sentences)", columns=3)
+display(charts.per_layer_models(long, f"PLM vs CL per layer, CL averaged over training seeds ({len(texts)} "
+                                "STS-B test sentences)", columns=3))
+plm_rows = long[long.model == "PLM"].set_index(["layer", "metric"])["value"]
+delta = long[long.model.isin(pairs.variants(params))].assign(
+    value=lambda d: d["value"].to_numpy() - plm_rows.loc[list(zip(d.layer, d.metric))].to_numpy())
+charts.per_layer_models(delta, "CL − PLM per layer, per pooling (0: no change)", columns=3)
 
 # %% [markdown]
 # ## How far the contrastive runs moved
@@ -308,7 +312,7 @@ for role, layers in per_layer.items():
     for r in layers:
         assert -1 <= r["anisotropy"] <= 1 and r["norm"] > 0 and 0 <= r["isoscore"] <= 1 + 1e-9
         assert 0 < r["rogue_top1_share"] <= r["rogue_top3_share"] <= 1 + 1e-9
-assert len(run.checks) == 7 * len(variants)
+assert len(run.checks) == 8 * len(variants)
 assert {c["variant"] for c in run.checks} == set(variants)
 
 # %% [markdown]

@@ -142,7 +142,12 @@ for role, geo in results.items():
     for layer, f in enumerate(geo.func_to_content):
         rows.append(dict(model=group, layer=layer, metric="function → content cos*", value=f - geo.anisotropy[layer]))
 long = pd.DataFrame(rows).groupby(["model", "layer", "metric"], as_index=False)["value"].mean()
-charts.per_layer_models(long, "Self-similarity by token class (* = minus the layer's anisotropy)", columns=2)
+display(charts.per_layer_models(long, "Self-similarity by token class (* = minus the layer's anisotropy)",
+                                columns=2))
+plm_rows = long[long.model == "PLM"].set_index(["layer", "metric"])["value"]
+delta = long[long.model.isin(pairs.variants(params))].assign(
+    value=lambda d: d["value"].to_numpy() - plm_rows.loc[list(zip(d.layer, d.metric))].to_numpy())
+charts.per_layer_models(delta, "CL − PLM per layer, per pooling (0: no change)", columns=2)
 
 # %% [markdown]
 # ## F4 and F5: the same tokens, before and after

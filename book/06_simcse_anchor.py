@@ -44,7 +44,6 @@ out_dir: str = ""  # where this run writes (empty: runs/<chapter>/<scale>-<hash>
 scale: str = "pocket"  # smoke | pocket | paper: which scale produced this page
 
 # %% tags=["hide-input"]
-import altair as alt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
@@ -112,19 +111,15 @@ plm_avg = {how: scores["PLM", how, None]["avg"] for how in plm_poolings}
 best_plm = max(plm_avg, key=plm_avg.get)
 cl_avg = pairs.seed_stats({v: {seed or 0: scores["CL", v, seed]["avg"] for (role, vv, seed) in scores
                                if role == "CL" and vv == v} for v in variants})
-bars = pd.DataFrame([dict(model=f"PLM · {h}", group="PLM", score=a) for h, a in plm_avg.items()]
-                    + [dict(model=f"SimCSE · {v} (mean of {cl_avg[v]['n']})", group="SimCSE", score=cl_avg[v]["mean"],
-                            sd=cl_avg[v]["sd"]) for v in variants]
-                    + [dict(model=models.resolve(m).label + " · avg", group="at scale", score=scores[
-                        models.resolve(m).label, "avg", None]["avg"]) for m in extra_models])
-base = alt.Chart(bars).encode(y=alt.Y("model:N", sort=None, title=None),
-                              tooltip=["model", alt.Tooltip("score:Q", format=".2f")])
-chart = base.mark_bar().encode(x=alt.X("score:Q", title=f"mean Spearman ×100 over {len(tasks)} task(s)"),
-                               color=alt.Color("group:N", title=None, legend=alt.Legend(orient="bottom")))
-rule = alt.Chart(pd.DataFrame({"x": [plm_avg[best_plm]], "what": [f"the PLM's best pooling ({best_plm})"]})) \
-    .mark_rule(strokeDash=[4, 3], color="black").encode(x="x:Q", tooltip=["what"])
-display((chart + rule).properties(width=520, height=28 * len(bars),
-                                  title="The premise: every SimCSE pooling against the PLM's best"))
+bars = pd.DataFrame([dict(model=f"PLM · {h}", score=a) for h, a in plm_avg.items()]
+                    + [dict(model=f"SimCSE · {v} (mean of {cl_avg[v]['n']})", score=cl_avg[v]["mean"])
+                       for v in variants]
+                    + [dict(model=models.resolve(m).label + " · avg", score=scores[models.resolve(m).label, "avg",
+                                                                                    None]["avg"])
+                       for m in extra_models])
+charts.bars(bars, "score", "model", "The premise: every SimCSE pooling against the PLM's best",
+            reference=plm_avg[best_plm], reference_label=f"the PLM's best pooling ({best_plm})",
+            value_title=f"mean Spearman ×100 over {len(tasks)} task(s)")
 
 # %% [markdown]
 # ## The claims, and the margins stated before measuring
