@@ -41,6 +41,7 @@ grid_lrs: list = [3e-05, 0.0001, 0.0003]  # the SimCSE schedule grid: learning r
 grid_dropouts: list = [0.1, 0.2]  # the SimCSE schedule grid: dropout (the augmentation's strength)
 grid_steps: list = [250, 1000]  # the SimCSE schedule grid: stage 1 length, then stage 2 length
 grid_keep: int = 2  # settings per pooling carried from stage 1 to stage 2
+simcse: dict = {}  # other SimCSE parameters of the grid's runs, over the scale's preset
 run_missing: bool = True  # train the grid's missing runs (False: show the finished ones)
 seeds: list = [0, 1, 2]  # one anisotropy (and IsoScore) sample per seed
 n_samples: int = 1000  # sentences drawn per anisotropy sample
@@ -256,7 +257,7 @@ literate.show(selection.Grid.chosen)
 # %% tags=["hide-input"]
 grid_spec = selection.Grid(lrs=tuple(grid_lrs), dropouts=tuple(grid_dropouts), steps=tuple(grid_steps),
                            keep=grid_keep, scale=scale, model=plm_name if source != "committed" else plm,
-                           data_dir=data_dir, device=device)
+                           data_dir=data_dir, device=device, extra=tuple(sorted(simcse.items())))
 grid_records = grid_spec.collect(train_missing=run_missing)
 grid_table = selection.table(grid_records, grid_spec)
 chosen = grid_spec.chosen(grid_records)

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, dynamics, explain, literate, pairs, parameters, tables, training_runs
+from lib.book import charts, dynamics, explain, literate, parameters, tables, training_runs
 from lib.book.chapter_run import ChapterRun
 from lib.science import devices, movement, training
 from lib.science.params import ParameterError

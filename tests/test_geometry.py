@@ -5,8 +5,15 @@ import pytest
 import torch
 
 from lib.science import encode, geometry, models
-from lib.science.geometry import (Accumulator, dimension_contributions, intra_similarity, mean_pairwise_cosine,
-                          plan_tokens, sample_tokens, top_k_share)
+from lib.science.geometry import (
+    Accumulator,
+    dimension_contributions,
+    intra_similarity,
+    mean_pairwise_cosine,
+    plan_tokens,
+    sample_tokens,
+    top_k_share,
+)
 from tests.helpers import SENTENCES, random_corpus
 from tests.loop_reference import loop_metrics, pad_matrix
 

@@ -21,12 +21,13 @@ STAND_INS = {  # hub id -> the built-in shape it stands in with
     "sentence-transformers/all-MiniLM-L6-v2": "tiny-random-bert",
     "sentence-transformers/all-mpnet-base-v2": "tiny-random-mpnet",
 }
-SMALL_SIMCSE = dict(max_steps=3, n_sentences=200, eval_pairs=40, eval_steps=2, snapshot_sentences=40,
-                    checkpoint_steps=3)
+SMALL_SIMCSE = dict(max_steps=12, n_sentences=200, eval_pairs=40, eval_steps=6, snapshot_sentences=40,
+                    checkpoint_steps=12)  # 12 steps: snapshots at 0, 10 and 12
 SMALL = {
     "01_geometry_table": dict(max_sentences=40, n_samples=20, seeds=[0, 1]),
     "02_pocket_plm": dict(max_sentences=40, n_samples=20, seeds=[0, 1], grid_lrs=[1e-4], grid_dropouts=[0.1],
-                          grid_steps=[2, 3], grid_keep=1),
+                          grid_steps=[2, 3], grid_keep=1, simcse=dict(n_sentences=200, eval_pairs=40,
+                                                                       snapshot_sentences=40)),
     "03_plm_vs_cl": dict(max_sentences=40, n_samples=20, seeds=[0, 1, 2]),
     "04_contextualization": dict(max_sentences=40, n_samples=20, seeds=[0, 1, 2], bootstrap=50),
     "05_learning_dynamics": dict(train_seeds=[0], poolings=["cls"], simcse=SMALL_SIMCSE),

@@ -167,7 +167,7 @@ class Study:
         display(charts.over_steps(dynamics.curves(self.records, series="setting"),
                                   f"SimCSE's dynamics by {self.knob.title}", series="setting", layer_select=True))
         tables.show(self.table().reset_index(names="setting"),
-                    caption=f"Per setting: best STS-B dev (Spearman × 100), last-layer metrics at the end of training"
+                    caption="Per setting: best STS-B dev (Spearman × 100), last-layer metrics at the end of training"
                     + (f"; SimCSE's numbers: {self.knob.reference_source}" if self.knob.reference else ""))
 
     def show_checks(self) -> None:

@@ -56,7 +56,7 @@ class Chapter:
     @property
     def declaration(self):
         """Its parameters, their rules and presets (:mod:`lib.book.parameters`)."""
-        return parameters.declaration(self.stem)
+        return parameters.declaration(self.stem, self.notebook)
 
     @property
     def scales(self) -> dict[str, dict]:
@@ -86,7 +86,7 @@ class Chapter:
             P.scale(scale)
             params.update(self.scales.get(scale, {}), scale=scale)
         params.update(overrides)
-        params = parameters.check(self.stem, params, full=False)
+        params = parameters.check(self.stem, params, full=False, notebook=self.notebook)
         for name, p in self.declaration.params.items():
             value = params.get(name)
             if p.kind == "path" and value:

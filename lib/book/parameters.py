@@ -173,6 +173,8 @@ CHAPTERS: dict[str, Declaration] = {
              grid_dropouts=Param([0.1, 0.2], "the SimCSE schedule grid: dropout (the augmentation's strength)"),
              grid_steps=Param([250, 1000], "the SimCSE schedule grid: stage 1 length, then stage 2 length"),
              grid_keep=Param(2, "settings per pooling carried from stage 1 to stage 2", dict(minimum=1)),
+             simcse=Param({}, "other SimCSE parameters of the grid's runs, over the scale's preset",
+                          dict(check=_simcse), kind="simcse"),
              run_missing=Param(True, "train the grid's missing runs (False: show the finished ones)"),
              **geometry(3), **common()),
         scales=dict(smoke=dict(source="train", compare="tiny-random-mpnet", max_sentences=200, n_samples=100,
@@ -241,22 +243,39 @@ CHAPTERS: dict[str, Declaration] = {
 MODEL_KINDS = ("model", "models")
 
 
-def declaration(chapter: str) -> Declaration:
-    if chapter not in CHAPTERS:
+def declaration(chapter: str, notebook=None) -> Declaration:
+    """The book chapter's declaration; a chapter outside the book (a user's own notebook, a test's) declares its
+    parameters in its parameters cell (defaults only) and its presets in its ``srl`` metadata."""
+    if chapter in CHAPTERS:
+        return CHAPTERS[chapter]
+    if notebook is None:
         raise ParameterError("chapter", chapter, "expected one of " + ", ".join(CHAPTERS))
-    return CHAPTERS[chapter]
+    import ast
+
+    out = {}
+    for node in ast.parse(parameters_cell(notebook).source).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0] if isinstance(
+            node, ast.Assign) and len(node.targets) == 1 else None
+        if isinstance(target, ast.Name):
+            out[target.id] = Param(ast.literal_eval(node.value), "", kind="path" if target.id.endswith("_dir")
+                                   else "")
+    meta = notebook.metadata.get("srl", {})
+    scales = meta.get("scales", {out.get("scale", Param("smoke", "")).default: {}})
+    return Declaration(out, scales, meta.get("ci_scale", next(iter(scales))))
 
 
 def model_params(chapter: str) -> list[str]:
-    """The parameters that name models (identified by their weights in a run's name)."""
+    """The parameters that name models (identified by their weights in a run's name); none outside the book."""
+    if chapter not in CHAPTERS:
+        return []
     return [n for n, p in declaration(chapter).params.items() if p.kind in MODEL_KINDS]
 
 
 # --------------------------------------------------------------------------------------------- checking
-def check(chapter: str, values: dict, full: bool = True) -> dict:
+def check(chapter: str, values: dict, full: bool = True, notebook=None) -> dict:
     """Check names and types (and, with ``full``, every rule: ranges, model names, SimCSE overrides) of a
     chapter's parameters; returns them with ints coerced where floats are declared."""
-    decl = declaration(chapter)
+    decl = declaration(chapter, notebook)
     out = {}
     for name, value in values.items():
         if name not in decl.params:

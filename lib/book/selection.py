@@ -35,10 +35,11 @@ class Grid:
     model: str = "pocket-bert"
     data_dir: str = ""
     device: str = "auto"
+    extra: tuple = ()  # other SimCSE parameters, as (name, value) pairs
 
     def params(self, pooling: str, lr: float, dropout: float, max_steps: int) -> dict:
         return dict(scale=self.scale, model=self.model, seed=0, data_dir=self.data_dir, device=self.device,
-                    pooling=pooling, lr=lr, dropout=dropout, max_steps=max_steps)
+                    **dict(self.extra), pooling=pooling, lr=lr, dropout=dropout, max_steps=max_steps)
 
     def stage1(self) -> list[dict]:
         return [self.params(pool, lr, d, self.steps[0]) for pool in self.poolings for lr in self.lrs

@@ -17,7 +17,8 @@ The rooms, one job each:
 from .config import CONFIGS, OBJECTIVES, MLMConfig, SimCSEConfig, TrainConfig, describe, resolve
 from .folder import TrainingError, read_status
 from .loop import NonFiniteLoss, TrainState, max_steps_of, train
-from .snapshots import LOG_STEPS, schedule as snapshot_schedule
+from .snapshots import LOG_STEPS
+from .snapshots import schedule as snapshot_schedule
 
 
 def resolve_params(objective: str, overrides: dict | None = None) -> dict:

@@ -17,7 +17,8 @@ import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import ClassVar
 
-from .. import devices, params as P
+from .. import devices
+from .. import params as P
 from ..params import ParameterError, declare
 from ..pooling import POOLINGS
 

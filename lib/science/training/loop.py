@@ -34,7 +34,8 @@ from . import folder as run_folder
 from .config import TrainConfig, resolve
 from .objective import Objective, step_seed
 from .processes import Processes, init_processes
-from .snapshots import Snapshots, schedule as snapshot_schedule
+from .snapshots import Snapshots
+from .snapshots import schedule as snapshot_schedule
 
 
 class NonFiniteLoss(RuntimeError):
