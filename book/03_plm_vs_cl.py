@@ -52,25 +52,14 @@ out_dir: str = ""  # where this run writes (empty: runs/<chapter>/<scale>-<hash>
 scale: str = "pocket"  # smoke | pocket | paper: which scale produced this page
 
 # %% tags=["hide-input"]
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, explain, literate, pairs, parameters, tables
-from lib.book.chapter_run import ChapterRun
-from lib.science import data, devices, geometry, models, movement
+from lib.book import explain, literate, pairs, tables
+from lib.science import geometry, movement
 
-CHAPTER = "03_plm_vs_cl"
-params = parameters.collect(CHAPTER, globals())  # every parameter checked, every SimCSE run's too
-texts = data.sentences(data.load("stsb", "test", data_dir), "sentence1", max_sentences)
-if n_samples > len(texts):
-    raise parameters.ParameterError("n_samples", n_samples, f"at most the {len(texts)} analysis sentences")
-run = ChapterRun(CHAPTER, params)
-if scale == "smoke":
-    run.not_comparable("smoke scale: a tiny random encoder and a few SimCSE steps say nothing about the paper's "
-                       "claims; the page only checks that the chapter runs")
-used_device = devices.resolve_device(device)
-charts.enable_offline()
+study = pairs.start("03_plm_vs_cl", globals())  # every parameter checked, every SimCSE run's too
+run, texts = study.run, study.texts
 
 # %% [markdown]
 # ## The contrastive models
@@ -79,16 +68,19 @@ charts.enable_offline()
 # chapter that asks for the same parameters.
 
 # %% tags=["hide-input"]
-cl_runs = pairs.contrastive_runs(params)
+results = study.measure()
+cl_runs, encoders = study.cl_runs, study.encoders
 training_table = pd.DataFrame([dict(
     run=r.label, steps=r.record["schedule"]["max_steps"], lr=r.record["params"]["lr"],
     dropout=r.record["params"]["dropout"], **{"STS-B dev at start": r.record["evals"][0]["stsb_dev"],
                                              "best STS-B dev": r.record["best"]["stsb_dev"],
                                              "best step": r.record["best"]["step"]})
     for r in cl_runs if r.record is not None])
-tables.show(training_table, caption="SimCSE runs from the PLM: STS-B dev (Spearman × 100) with each run's own "
-            "pooling; the best checkpoint is the CL model below") if len(training_table) else display(
-    Markdown(f"The contrastive model is `{cl_runs[0].spec.label}`, as given."))
+if len(training_table):
+    tables.show(training_table, caption="SimCSE runs from the PLM: STS-B dev (Spearman × 100) with each run's own "
+                "pooling; the best checkpoint is the CL model below")
+else:
+    display(Markdown(f"The contrastive model is `{cl_runs[0].spec.label}`, as given."))
 
 # %% [markdown]
 # ## Measuring, and the code that does it
@@ -111,21 +103,13 @@ literate.show(geometry.intra_similarity)
 literate.show(geometry.dimension_contributions)
 
 # %% tags=["hide-input"]
-roles = {"PLM": models.resolve(plm), **{r.label: r.spec for r in cl_runs},
-         **{models.resolve(m).label: models.resolve(m) for m in extra_models}}
-results, encoders = {}, {}
-for role, spec in roles.items():
-    enc = models.load(spec, used_device)
-    results[role] = geometry.analyse(enc, texts, seeds, n_samples=n_samples, progress=False)
-    encoders[role] = enc
-    enc.model.to("cpu")
 per_layer = {role: geo.per_layer() for role, geo in results.items()}
 iso_seed = {role: geo.isoscore_per_seed() for role, geo in results.items()}
 METRICS = {"anisotropy": "anisotropy A", "intra_sim_adj": "IntraSim* (adjusted)", "norm": "mean token norm",
            "rogue_top1_share": "top-1 dimension share", "rogue_top3_share": "top-3 dimension share",
            "isoscore": "IsoScore"}
-variants = pairs.variants(params)
-runs_of = {v: [r for r in cl_runs if r.variant == v] for v in variants}
+variants = study.variants
+runs_of = {v: study.runs_of(v) for v in variants}
 
 
 def last(role, key):
@@ -137,19 +121,8 @@ def over_seeds(key, layer=-1):
     return pairs.seed_stats({v: {r.seed: per_layer[r.label][layer][key] for r in rs} for v, rs in runs_of.items()})
 
 
-rows = []
-for role, layers in per_layer.items():
-    group = "PLM" if role == "PLM" else next((r.variant for r in cl_runs if r.label == role), role)
-    for r in layers:
-        for key, label in METRICS.items():
-            rows.append(dict(model=group, run=role, layer=r["layer"], metric=label, value=r[key]))
-long = pd.DataFrame(rows).groupby(["model", "layer", "metric"], as_index=False)["value"].mean()
-display(charts.per_layer_models(long, f"PLM vs CL per layer, CL averaged over training seeds ({len(texts)} "
-                                "STS-B test sentences)", columns=3))
-plm_rows = long[long.model == "PLM"].set_index(["layer", "metric"])["value"]
-delta = long[long.model.isin(pairs.variants(params))].assign(
-    value=lambda d: d["value"].to_numpy() - plm_rows.loc[list(zip(d.layer, d.metric))].to_numpy())
-charts.per_layer_models(delta, "CL − PLM per layer, per pooling (0: no change)", columns=3)
+study.curves([dict(model=study.group(role), layer=r["layer"], metric=label, value=r[key])
+              for role, layers in per_layer.items() for r in layers for key, label in METRICS.items()])
 
 # %% [markdown]
 # ## How far the contrastive runs moved
@@ -164,28 +137,10 @@ charts.per_layer_models(delta, "CL − PLM per layer, per pooling (0: no change)
 literate.show(movement.norm_change_bound)
 
 # %% tags=["hide-input"]
-plm_model = encoders["PLM"].model
-gamma_plm, _ = movement.last_layernorm(plm_model)
-simcse_sum = movement.summed_lr(movement.SIMCSE_BERT_BASE["lr"], movement.SIMCSE_BERT_BASE["steps"])
-moved = {}
-for r in cl_runs:
-    change = movement.relative_change(plm_model, encoders[r.label].model)
-    gamma, _ = movement.last_layernorm(encoders[r.label].model)
-    row = {"run": r.label, **{f"Δ‖W‖/‖W‖ {k}": v for k, v in change.items()},
-           "last LayerNorm gain (mean)": float(np.mean(gamma))}
-    if r.record is not None:
-        p_ = r.record["params"]
-        best_step = r.record["best"]["step"]
-        total = r.record["schedule"]["max_steps"]
-        summed = movement.summed_lr(p_["lr"], total, r.record["schedule"]["warmup_steps"], upto=best_step)
-        row.update({"Σ lr to the best step": summed, "vs SimCSE's epoch": summed / simcse_sum,
-                    "sentences seen / 1M": best_step * r.record["schedule"]["global_batch"] / 1e6,
-                    "max relative norm change allowed": movement.norm_change_bound(
-                        summed, gamma_plm, movement.ADAM_STEP_BOUND)})
-    moved[r.label] = row
-movement_table = pd.DataFrame(moved.values())
-display(Markdown(f"The PLM's last LayerNorm gain: mean {np.mean(gamma_plm):.4f}. SimCSE's BERT-base epoch: "
-                 f"Σ lr = {simcse_sum:.3f} over 15,625 steps of 64 sentences."))
+movement_table = study.movement()
+moved = movement_table.set_index("run").to_dict("index")
+display(Markdown(f"The PLM's last LayerNorm gain: mean {study.plm_gain:.4f}. SimCSE's BERT-base epoch: Σ lr = "
+                 f"{study.simcse_sum:.3f} over 15,625 steps of 64 sentences."))
 tables.show(movement_table, caption="How far each CL model is from the PLM: relative weight change per layer, "
             "the last LayerNorm's gain, the summed learning rate up to its best checkpoint (against SimCSE's), "
             "and the largest relative change of the last-layer norm Adam's strict step bound allows")
@@ -231,11 +186,11 @@ for v in variants:
     run.above("F2", "IntraSim* jump at the last layer, CL minus PLM", jumps["mean"] - jump("PLM"),
               3 * jumps["sd"], variant=v, margin=MARGIN)
     bounds = [moved[r.label].get("max relative norm change allowed") for r in rs]
-    if all(b is not None and b < 0.10 for b in bounds):
+    if all(b is not None and b == b and b < 0.10 for b in bounds):
         run.untestable("F7", "last-layer mean token norm, CL vs 0.9 × PLM",
                        f"with `{v}` pooling the schedule cannot move the last-layer norm by 10 %: Σ lr up to the "
                        f"best checkpoint allows at most {max(bounds):.1%} (Adam's strict bound; SimCSE's epoch "
-                       f"allows {movement.norm_change_bound(simcse_sum, gamma_plm, movement.ADAM_STEP_BOUND):.0%})",
+                       f"allows {study.simcse_bound:.0%})",
                        measured=mean("norm"), variant=v)
     else:
         run.below("F7", "last-layer mean token norm, CL vs 0.9 × PLM", mean("norm"), 0.9 * plm_last["norm"],
@@ -247,28 +202,18 @@ for v in variants:
               plm_last["isoscore"] + 3 * sd("isoscore"), variant=v, margin=MARGIN)
     why[v] = stat
 
-checks = pd.DataFrame([dict(finding=c["finding"], pooling=c["variant"], claim=c["claim"], measured=c["measured"],
-                            bound=c["reference"], verdict=c["verdict"]) for c in run.checks])
-tables.show(checks, caption="Every check, per pooling (untestable checks have no bound)")
+tables.show(explain.checks_table(run.checks), caption="Every check, per pooling (untestable checks have no bound)")
 
 # %% [markdown]
 # ## The paper beside ours
 
 # %% tags=["hide-input"]
-paper = {"F1": "BERT-base last-layer A ≈ 0.48 (Ethayarajh's released statistics); SimCSE ≈ 0.01–0.02",
-         "F2": "MiniLM's IntraSim* jumps 0.37 → 0.65 at its last layer (the authors' released table)",
-         "F7": "CL's last-layer norm much smaller",
-         "F8": "top-k dimension share falls; IsoScore rises"}
 key_of = {"F1": "anisotropy", "F2": "intra_sim_adj", "F7": "norm", "F8": "rogue_top1_share"}
-side = []
-for fid in ("F1", "F2", "F7", "F8"):
-    row = {"finding": fid, "the paper": paper[fid], "PLM (ours)": plm_last[key_of[fid]]}
-    for v in variants:
-        row[f"CL {v} (ours)"] = why[v][key_of[fid]]["mean"]
-        row[f"verdict {v}"] = explain.verdicts(run.checks, fid).get(v, "—")
-    side.append(row)
-tables.show(pd.DataFrame(side), caption="Last layer: the paper's claim beside our PLM and CL (mean over seeds); "
-            "F8 shows the top-1 share")
+tables.show(explain.paper_vs_ours(
+    ["F1", "F2", "F7", "F8"],
+    lambda fid, v: f"{plm_last[key_of[fid]]:.3f} → {why[v][key_of[fid]]['mean']:.3f} ± {why[v][key_of[fid]]['sd']:.3f}",
+    run.checks, variants), caption="The paper beside ours: last layer, PLM → CL (mean ± sd over training seeds; F8: "
+    "the top-1 dimension share)")
 
 # %% tags=["hide-input"]
 def reason(fid):
@@ -288,16 +233,14 @@ metrics = dict(per_layer=per_layer, isoscore_per_seed=iso_seed,
                movement=moved, headlines=headlines, why=reasons, n_sentences=len(texts),
                training={r.label: dict(best=r.record["best"], schedule=r.record["schedule"])
                          for r in cl_runs if r.record is not None})
-saved = run.save(metrics, models=list(encoders.values()),
-                 data=dict(dataset="stsb", split="test", column="sentence1", n_sentences=len(texts),
-                           sentences_sha256=data.texts_sha256(texts)))
+saved = study.save(metrics)
 
 # %% [markdown]
 # ## What this shows
 
 # %% tags=["remove-input"]
 display(Markdown((f"**Not comparable:** {run.comparable_reason}. " if not run.comparable else "")
-                 + f"At {scale} scale ({roles['PLM'].label} → SimCSE, {len(train_seeds) if not cl else 1} "
+                 + f"At {scale} scale ({encoders['PLM'].spec.label} → SimCSE, {len(train_seeds) if not cl else 1} "
                  f"training seed(s) per pooling): "
                  + explain.paragraph(run.checks, ["F1", "F2", "F7", "F8"], reasons)))
 

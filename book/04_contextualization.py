@@ -63,22 +63,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lib.book import charts, explain, literate, pairs, parameters, reference, tables
-from lib.book.chapter_run import ChapterRun
-from lib.science import data, devices, geometry, models, probes, tokens
+from lib.book import explain, literate, pairs, reference, tables
+from lib.science import probes, tokens
+from lib.science.params import ParameterError
 from lib.science.stats import bootstrap_mean
 
-CHAPTER = "04_contextualization"
-params = parameters.collect(CHAPTER, globals())  # every parameter checked, every SimCSE run's too
-texts = data.sentences(data.load("stsb", "test", data_dir), "sentence1", max_sentences)
-if n_samples > len(texts):
-    raise parameters.ParameterError("n_samples", n_samples, f"at most the {len(texts)} analysis sentences")
-run = ChapterRun(CHAPTER, params)
-if scale == "smoke":
-    run.not_comparable("smoke scale: a tiny random encoder and a few SimCSE steps say nothing about the paper's "
-                       "claims; the page only checks that the chapter runs")
-used_device = devices.resolve_device(device)
-charts.enable_offline()
+study = pairs.start("04_contextualization", globals())  # every parameter checked, every SimCSE run's too
+run, texts = study.run, study.texts
 
 # %% [markdown]
 # ## The token classes, and the code that draws the line
@@ -94,22 +85,12 @@ charts.enable_offline()
 literate.show(tokens.functional_mask)
 
 # %% tags=["hide-input"]
-cl_runs = pairs.contrastive_runs(params)
-roles = {"PLM": models.resolve(plm), **{r.label: r.spec for r in cl_runs},
-         **{models.resolve(m).label: models.resolve(m) for m in extra_models}}
-encoders, results = {}, {}
-for role, spec in roles.items():
-    enc = models.load(spec, used_device)
-    mask = tokens.functional_mask(enc.tokenizer, stopwords)
-    results[role] = geometry.analyse(enc, texts, seeds, n_samples=n_samples, progress=False, functional=mask)
-    encoders[role] = enc
-    enc.model.to("cpu")
+results = study.measure(functional=lambda tokenizer: tokens.functional_mask(tokenizer, stopwords))
+cl_runs, encoders, variants = study.cl_runs, study.encoders, study.variants
 for r in cl_runs:
     if encoders[r.label].tokenizer.get_vocab() != encoders["PLM"].tokenizer.get_vocab():
-        raise parameters.ParameterError("cl", cl, "the PLM and the CL model must share a tokenizer for a paired "
-                                        "comparison")
-variants = pairs.variants(params)
-runs_of = {v: [r for r in cl_runs if r.variant == v] for v in variants}
+        raise ParameterError("cl", cl, "the PLM and the CL model must share a tokenizer for a paired comparison")
+runs_of = {v: study.runs_of(v) for v in variants}
 masks = {name: tokens.functional_mask(encoders["PLM"].tokenizer, name) for name in (stopwords, alt_stopwords)}
 plm_geo = results["PLM"]
 display(Markdown(f"{len(texts)} sentences; {len(plm_geo.vocab_ids)} ids counted ≥ 5 times, "
@@ -134,20 +115,23 @@ def class_self_sim(geo, functional_mask, adjusted=True):
 
 rows = []
 for role, geo in results.items():
-    group = "PLM" if role == "PLM" else next((r.variant for r in cl_runs if r.label == role), role)
     mask = tokens.functional_mask(encoders[role].tokenizer, stopwords)
     for cls_name, values in class_self_sim(geo, mask).items():
-        for layer, v in enumerate(values):
-            rows.append(dict(model=group, layer=layer, metric=f"SelfSim* · {cls_name}", value=v))
-    for layer, f in enumerate(geo.func_to_content):
-        rows.append(dict(model=group, layer=layer, metric="function → content cos*", value=f - geo.anisotropy[layer]))
-long = pd.DataFrame(rows).groupby(["model", "layer", "metric"], as_index=False)["value"].mean()
-display(charts.per_layer_models(long, "Self-similarity by token class (* = minus the layer's anisotropy)",
-                                columns=2))
-plm_rows = long[long.model == "PLM"].set_index(["layer", "metric"])["value"]
-delta = long[long.model.isin(pairs.variants(params))].assign(
-    value=lambda d: d["value"].to_numpy() - plm_rows.loc[list(zip(d.layer, d.metric))].to_numpy())
-charts.per_layer_models(delta, "CL − PLM per layer, per pooling (0: no change)", columns=2)
+        rows += [dict(model=study.group(role), layer=layer, metric=f"SelfSim* · {cls_name}", value=v)
+                 for layer, v in enumerate(values)]
+    rows += [dict(model=study.group(role), layer=layer, metric="function → content cos*",
+                  value=f - geo.anisotropy[layer]) for layer, f in enumerate(geo.func_to_content)]
+study.curves(rows)
+
+# %% [markdown]
+# ## How far the contrastive runs moved
+#
+# As in Chapter 3: how far each CL model is from the PLM, and how far its schedule let it move.
+
+# %% tags=["hide-input"]
+movement_table = study.movement()
+tables.show(movement_table, caption="Relative weight change per layer, last LayerNorm gain, summed learning rate "
+            "to the best checkpoint against SimCSE's epoch, sentences seen")
 
 # %% [markdown]
 # ## F4 and F5: the same tokens, before and after
@@ -266,31 +250,18 @@ for v in variants:
               plm_f2c + 3 * noise["f2c"], variant=v, margin=MARGIN)
 alt_agrees = {v: dict(F4=alt_list[v]["semantic"]["mean"] > 3 * alt_list[v]["semantic"]["sd"],
                       F5=alt_list[v]["functional"]["mean"] < -3 * alt_list[v]["functional"]["sd"]) for v in variants}
-checks = pd.DataFrame([dict(finding=c["finding"], pooling=c["variant"], claim=c["claim"], measured=c["measured"],
-                            bound=c["reference"], verdict=c["verdict"]) for c in run.checks])
-tables.show(checks, caption="Every check, per pooling")
+tables.show(explain.checks_table(run.checks), caption="Every check, per pooling")
 
 # %% [markdown]
 # ## The paper beside ours
 
 # %% tags=["hide-input"]
-paper = {"F3": "function tokens move toward their sentence's content tokens (cosine rises)",
-         "F4": "semantic tokens' adjusted self-similarity rises (Δ > 0)",
-         "F5": "functional tokens' adjusted self-similarity falls (Δ < 0); the semantic − functional gap widens",
-         "F6": "raw self-similarity falls at CL's last layer"}
 ours = {"F3": lambda v: f"{plm_f2c:.3f} → {main[v]['f2c']['mean']:.3f}",
         "F4": lambda v: f"Δ {main[v]['semantic']['mean']:+.4f} ± {main[v]['semantic']['sd']:.4f}",
         "F5": lambda v: f"gap {main[v]['gap_change']['mean']:+.4f}; Δ functional {main[v]['functional']['mean']:+.4f}",
         "F6": lambda v: f"{plm_raw:.3f} → {main[v]['raw_all']['mean']:.3f}"}
-side = []
-for fid in ("F3", "F4", "F5", "F6"):
-    row = {"finding": fid, "the paper": paper[fid]}
-    for v in variants:
-        row[f"ours, {v}"] = ours[fid](v)
-        row[f"verdict {v}"] = explain.verdicts(run.checks, fid).get(v, "—")
-    side.append(row)
-tables.show(pd.DataFrame(side), caption="The paper's claims beside our measurements (last layer, mean over seeds "
-            "± sd)")
+tables.show(explain.paper_vs_ours(["F3", "F4", "F5", "F6"], lambda fid, v: ours[fid](v), run.checks, variants),
+            caption="The paper beside ours (last layer, mean over training seeds ± sd)")
 
 # %% tags=["hide-input"]
 reasons = {fid: "; ".join(f"with `{v}`: {ours[fid](v)}" for v in variants) for fid in ("F3", "F4", "F5", "F6")}
@@ -299,11 +270,9 @@ reasons["F5"] += (" (the adjusted Δ subtracts each model's anisotropy; where th
 metrics = dict(classes={stopwords: main, alt_stopwords: alt_list}, alt_list_agrees=alt_agrees, plm_gap=plm_gap,
                plm_func_to_content_adj=plm_f2c, plm_raw_self_sim=plm_raw, probes=probe_rows,
                headlines={fid: "; ".join(f"{v}: {ours[fid](v)}" for v in variants) for fid in ours},
-               why=reasons, variants=variants, training_seeds=list(train_seeds) if not cl else [],
+               why=reasons, variants=variants, movement=movement_table.to_dict("records"), training_seeds=list(train_seeds) if not cl else [],
                per_layer={role: geo.per_layer() for role, geo in results.items()}, n_sentences=len(texts))
-saved = run.save(metrics, models=list(encoders.values()),
-                 data=dict(dataset="stsb", split="test", column="sentence1", n_sentences=len(texts),
-                           sentences_sha256=data.texts_sha256(texts)))
+saved = study.save(metrics)
 
 # %% [markdown]
 # ## What this shows

@@ -164,9 +164,7 @@ for v in variants:
     summary[v] = dict(shares=shares, early_step=early_step)
 movement_table = pd.DataFrame(movement_rows)
 tables.show(movement_table, caption="Last layer, step 0 → last step, mean over seeds")
-checks = pd.DataFrame([dict(pooling=c["variant"], claim=c["claim"], measured=c["measured"], bound=c["reference"],
-                            verdict=c["verdict"]) for c in run.checks])
-tables.show(checks, caption="Every check, per pooling")
+tables.show(explain.checks_table(run.checks), caption="Every check, per pooling")
 
 # %% tags=["hide-input"]
 def sentence(v):

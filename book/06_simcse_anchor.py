@@ -142,9 +142,7 @@ if anchor_applies:
     cls_scores = next(scores[k] for k in scores if k[0] == "CL")
     run.within("F13", "STS-B test vs SimCSE-BERT-base (76.85)", cls_scores["STSB"], anchor["STSB"], 1.0)
     run.within("F13", "7-task average vs SimCSE-BERT-base (76.25)", cls_scores["avg"], anchor["avg"], 1.0)
-checks = pd.DataFrame([dict(pooling=c["variant"], claim=c["claim"], measured=c["measured"], bound=c["reference"],
-                            verdict=c["verdict"]) for c in run.checks])
-tables.show(checks, caption="Every check")
+tables.show(explain.checks_table(run.checks), caption="Every check")
 
 # %% tags=["hide-input"]
 gains = {v: cl_avg[v]["mean"] - plm_avg[best_plm] for v in variants}

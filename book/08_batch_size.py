@@ -46,6 +46,17 @@ from lib.book import ablation
 study = ablation.start("08_batch_size", globals())
 
 # %% [markdown]
+# The learning rate each batch size runs at, from the rule above:
+
+# %% tags=["hide-input"]
+import pandas as pd
+
+from lib.book import tables
+
+tables.show(pd.DataFrame([{"batch size": b, "learning rate": ablation.scaled_lr(b, study.base)} for b in values]),
+            caption="The square-root rule from the default batch's learning rate (chosen on STS-B dev)")
+
+# %% [markdown]
 # ## The dynamics per batch size
 #
 # Chapter 5's curves, one line per setting (pick the layer with the selector; hover for values), then each
@@ -64,7 +75,6 @@ study.chart()
 
 # %% tags=["hide-input"]
 study.check()
-study.show_checks()
 
 # %% [markdown]
 # ## What this shows

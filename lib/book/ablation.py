@@ -43,10 +43,15 @@ class Knob:
     code: str = ""  # the library function where the knob acts, shown on the page ("module:function")
 
 
+def scaled_lr(batch_size: int, base: training.SimCSEConfig) -> float:
+    """The learning rate of a batch size: the default's, times sqrt(batch / default batch)."""
+    return base.lr * math.sqrt(batch_size / base.batch_size)
+
+
 def _batch_overrides(value, base: training.SimCSEConfig) -> dict:
     """Batch size with the learning rate scaled by sqrt(batch / default batch): the square-root rule for Adam
     (Malladi et al., 2022), so that each batch size runs at a rate tuned the same way as the default's."""
-    return dict(batch_size=value, lr=base.lr * math.sqrt(value / base.batch_size))
+    return dict(batch_size=value, lr=scaled_lr(value, base))
 
 
 KNOBS: dict[str, Knob] = {k.name: k for k in [
@@ -55,7 +60,7 @@ KNOBS: dict[str, Knob] = {k.name: k for k in [
          reference_source="SimCSE (Gao et al., 2021), supervised BERT-base, STS-B dev",
          code="lib.science.simcse:contrastive_loss"),
     Knob("batch_size", "F11", "batch size", lambda v: f"batch {v}", lambda n, v: P.integer(n, v, minimum=2),
-         overrides=_batch_overrides, code="lib.book.ablation:_batch_overrides"),
+         overrides=_batch_overrides, code="lib.book.ablation:scaled_lr"),
     Knob("pooling", "F12", "pooling", lambda v: v, lambda n, v: P.choice(n, v, POOLINGS),
          reference={"cls": reference.SIMCSE_POOLING_DEV["cls (MLP at train time only)"],
                     "cls_before_pooler": reference.SIMCSE_POOLING_DEV["cls_before_pooler (no MLP)"],
@@ -117,7 +122,7 @@ class Study:
     # -------------------------------------------------------------------------------------------- checks
     def check(self) -> None:
         """SimCSE's end-point claim for this knob, then: the knob changes the dynamics (the final last-layer
-        anisotropy and IntraSim* span more than 3 sd of the seed noise across the settings)."""
+        anisotropy and IntraSim* span more than 3 sd of the seed noise across the settings). Shows the checks."""
         knob, run = self.knob, self.run
         bests = {k: dynamics.best_stsb(r) for k, r in self.records.items()}
         sd = self.seed_sd("stsb_dev")
@@ -141,6 +146,7 @@ class Study:
             run.above(knob.finding, f"range of final {TRACKED[key]} across settings vs 3 sd of the seed noise",
                       float(np.ptp(ends)), 3 * noise if noise == noise else 0.0,
                       margin="3 sd of the final value over the default setting's seeds " + str(list(self.noise)))
+        self.show_checks()
 
     def directions(self) -> str:
         """Which way the last-layer anisotropy and norm move under each setting, in words."""
@@ -171,11 +177,10 @@ class Study:
                     + (f"; SimCSE's numbers: {self.knob.reference_source}" if self.knob.reference else ""))
 
     def show_checks(self) -> None:
-        from . import tables
+        """The checks made, as a table."""
+        from . import explain, tables
 
-        tables.show(pd.DataFrame([dict(claim=c["claim"], measured=c["measured"], bound=c["reference"],
-                                       margin=c["margin"], verdict=c["verdict"]) for c in self.run.checks]),
-                    caption="Every check")
+        tables.show(explain.checks_table(self.run.checks), caption="Every check")
 
     def finish(self) -> None:
         """Save results.json, say what the numbers show, and assert what the page promises."""
@@ -247,17 +252,18 @@ def start(chapter: str, namespace: dict) -> Study:
     if params["scale"] == "smoke":
         run.not_comparable("smoke scale: a few SimCSE steps of a tiny random encoder say nothing about the paper's "
                            "claims")
-    records = {}
-    for label, p in settings.items():
-        record = _record(p, params["run_missing"])
-        if record and record.get("status") == "finished":
-            records[label] = record
+    records = _finished(settings, params["run_missing"])
     if len(records) < 2:
         raise ParameterError("run_missing", params["run_missing"], "fewer than two settings have a finished run; "
                              "set run_missing=True to train them (or run the sweep first)")
-    noise = {}
-    for seed, p in noise_plans.items():
-        record = _record(p, params["run_missing"])
+    return Study(knob, run, params, base, records, _finished(noise_plans, params["run_missing"]))
+
+
+def _finished(plans: dict, run_missing: bool) -> dict:
+    """``{key: train.json}`` of the plans' finished runs (trained first when ``run_missing``)."""
+    out = {}
+    for k, p in plans.items():
+        record = _record(p, run_missing)
         if record and record.get("status") == "finished":
-            noise[seed] = record
-    return Study(knob, run, params, base, records, noise)
+            out[k] = record
+    return out

@@ -52,3 +52,33 @@ def direction(before: float, after: float, fmt: str = ".3f") -> str:
     """ "falls from 0.131 to 0.054" / "rises from ..." """
     word = "falls" if after < before else "rises" if after > before else "stays"
     return f"{word} from {format(before, fmt)} to {format(after, fmt)}"
+
+
+def checks_table(checks: list[dict]):
+    """Every check as a table row: finding, pooling (when there are variants), claim, measured, bound, the margin
+    stated before measuring, verdict. Columns holding one value for every row are left out."""
+    import pandas as pd
+
+    rows = [dict(finding=c["finding"], pooling=c.get("variant"), claim=c["claim"], measured=c["measured"],
+                 bound=c["reference"], margin=c.get("margin") or "", verdict=c.get("verdict")) for c in checks]
+    df = pd.DataFrame(rows)
+    keep = [col for col in df if col in ("claim", "measured", "bound", "verdict") or df[col].nunique(dropna=False) > 1]
+    return df[keep]
+
+
+def paper_vs_ours(findings: list[str], ours, checks: list[dict], variants: list[str]):
+    """One row per finding: what the paper reports (the registry's words), ours per variant (``ours(fid, variant)``,
+    a short string) and the verdict per variant."""
+    import pandas as pd
+
+    from .findings import FINDINGS
+
+    rows = []
+    for fid in findings:
+        row = {"finding": fid, "the paper": FINDINGS[fid].paper}
+        by = verdicts(checks, fid)
+        for v in variants:
+            row[f"ours, {v}"] = ours(fid, v)
+            row[f"verdict, {v}"] = by.get(v, "—")
+        rows.append(row)
+    return pd.DataFrame(rows)
