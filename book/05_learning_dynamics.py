@@ -183,6 +183,17 @@ metrics = dict(movement=movement_rows, early=summary, variants=variants, reach=r
 saved = run.save(metrics, device=devices.resolve_device(device))
 
 # %% [markdown]
+# ## The paper beside ours
+#
+# The snapshots measure one anisotropy sample (seed 0) on the model *at that step*; Chapter 3 measures five
+# samples on each run's *best* checkpoint. The same quantity can therefore differ slightly between the two
+# pages: by the sampling noise of A (about 0.002) and by the distance between the best and the last step.
+
+# %% tags=["hide-input"]
+tables.show(explain.paper_vs_ours(["F9"], lambda fid, v: sentence(v).split(", ", 1)[1], run.checks, variants),
+            caption="The paper's learning dynamics beside ours (last layer, start → end, mean over seeds)")
+
+# %% [markdown]
 # ## What this shows
 
 # %% tags=["remove-input"]
