@@ -62,6 +62,7 @@ KNOBS: dict[str, Knob] = {k.name: k for k in [
     Knob("batch_size", "F11", "batch size", lambda v: f"batch {v}", lambda n, v: P.integer(n, v, minimum=2),
          overrides=_batch_overrides, code="lib.book.ablation:scaled_lr"),
     Knob("pooling", "F12", "pooling", lambda v: v, lambda n, v: P.choice(n, v, POOLINGS),
+         overrides=lambda v, base: dict(pooling=v, lr=base.lr, dropout=base.dropout, max_steps=base.max_steps),
          reference={"cls": reference.SIMCSE_POOLING_DEV["cls (MLP at train time only)"],
                     "cls_before_pooler": reference.SIMCSE_POOLING_DEV["cls_before_pooler (no MLP)"],
                     "avg_first_last": reference.SIMCSE_POOLING_DEV["avg_first_last"]},
@@ -227,13 +228,10 @@ def _record(params: dict, run_missing: bool) -> dict | None:
     return training_runs.ensure("simcse", params)[1] if run_missing else training_runs.status("simcse", params)
 
 
-def start(chapter: str, namespace: dict) -> Study:
-    """Check a chapter's parameters (every setting's training parameters included) before any compute, then
-    collect (or train) the settings' runs and the default setting's seeds."""
-    from .chapter_run import ChapterRun
-
+def plans(chapter: str, params: dict) -> tuple[training.SimCSEConfig, dict[str, dict], dict[int, dict]]:
+    """``(default configuration, {setting label: training parameters}, {seed: the default's parameters})`` of an
+    ablation chapter, every setting checked."""
     knob = KNOBS[CHAPTER_KNOB[chapter]]
-    params = parameters.collect(chapter, namespace)
     values = params["values"]
     if not isinstance(values, list) or len(values) < 2:
         raise ParameterError("values", values, f"expected a list of at least two {knob.title} settings")
@@ -246,8 +244,17 @@ def start(chapter: str, namespace: dict) -> Study:
         extra = knob.overrides(value, base) if knob.overrides else {knob.name: value}
         settings[knob.label(value)] = training.resolve("simcse", dict(
             parameters.simcse_overrides(params, seed=seeds[0]), **extra)).as_dict()
-    noise_plans = {s: training.resolve("simcse", parameters.simcse_overrides(params, seed=s)).as_dict()
-                   for s in seeds}
+    noise = {s: training.resolve("simcse", parameters.simcse_overrides(params, seed=s)).as_dict() for s in seeds}
+    return base, settings, noise
+
+
+def start(chapter: str, namespace: dict) -> Study:
+    """Check a chapter's parameters (every setting's training parameters included) before any compute, then
+    collect (or train) the settings' runs and the default setting's seeds."""
+    from .chapter_run import ChapterRun
+
+    params = parameters.collect(chapter, namespace)
+    base, settings, noise_plans = plans(chapter, params)
     run = ChapterRun(chapter, params)
     if params["scale"] == "smoke":
         run.not_comparable("smoke scale: a few SimCSE steps of a tiny random encoder say nothing about the paper's "
@@ -256,7 +263,8 @@ def start(chapter: str, namespace: dict) -> Study:
     if len(records) < 2:
         raise ParameterError("run_missing", params["run_missing"], "fewer than two settings have a finished run; "
                              "set run_missing=True to train them (or run the sweep first)")
-    return Study(knob, run, params, base, records, _finished(noise_plans, params["run_missing"]))
+    return Study(KNOBS[CHAPTER_KNOB[chapter]], run, params, base, records,
+                 _finished(noise_plans, params["run_missing"]))
 
 
 def _finished(plans: dict, run_missing: bool) -> dict:

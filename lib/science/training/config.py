@@ -41,6 +41,9 @@ class TrainConfig:
 
     OBJECTIVE: ClassVar[str] = ""
     PRESETS: ClassVar[dict] = {}
+    # scale -> pooling -> what that pooling's schedule changes over the scale's preset (SimCSE's pocket schedule is
+    # chosen per pooling on STS-B dev: lib/book/selection.py, chapter 2)
+    POOLING_PRESETS: ClassVar[dict] = {}
 
     scale: str = declare("pocket", "the preset applied first: smoke, pocket or paper", choices=P.SCALES)
     model: str = declare("", "the model to start from", nonempty=True)
@@ -157,6 +160,8 @@ def resolve(objective: str, overrides: dict | None = None) -> TrainConfig:
     scale = P.scale(overrides.get("scale", cls.scale))
     defaults = {f.name: getattr(cls(), f.name) for f in fields(cls)}
     values = dict(defaults, **cls.PRESETS.get(scale, {}))
+    pooling = overrides.get("pooling", values.get("pooling"))
+    values.update(cls.POOLING_PRESETS.get(scale, {}).get(pooling, {}))
     for name, value in overrides.items():
         if name not in defaults:
             raise ParameterError(name, value, f"{objective} training has no such parameter; it has "
