@@ -173,7 +173,7 @@ if not run.comparable:
 # too; then the claims are asserted. A comparable run must carry all of them: five checks per layer (four with a
 # single seed, whose anisotropy has no measured spread).
 
-# %%
+# %% tags=["hide-input"]
 sd = ours["anisotropy_sd"]
 released_rounding = geo.self_sim(pad_in_vocab, special_in_vocab, decimals=3)
 if run.comparable:
