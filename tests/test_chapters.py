@@ -212,3 +212,12 @@ def test_publish_replaces_page_and_results_only_after_a_clean_run(tmp_path):
     with pytest.raises(PapermillExecutionError):
         execute.publish(chapters.Chapter(source), progress=False, published=published)
     assert (page.read_text(), (published / "01_demo" / "results.json").read_text()) == before
+
+
+@pytest.mark.parametrize("name", ["03", "04", "06"])
+def test_the_unchanged_plm_fails_every_check(name, tmp_path):
+    """A claim about what contrastive learning changes is one the unchanged model fails: with the PLM itself
+    given as the 'contrastive' model, no check of a pair chapter holds."""
+    out = run(name, "smoke", {"cl": "tiny-random-bert", "out_dir": str(tmp_path / "same")})
+    checks = _results(out)["checks"]
+    assert checks and not [c["claim"] for c in checks if c["verdict"] == "holds"]
