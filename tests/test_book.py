@@ -170,6 +170,20 @@ def test_the_same_run_has_the_same_name_from_two_places(tmp_path, monkeypatch):
     assert identity.train_dir("simcse", a).parent == REPO_ROOT / "runs" / "train"
 
 
+def test_a_training_run_keeps_its_name_across_versions_of_the_engine():
+    """Finished runs are reused by name: the name of a run with the same parameters must not change when the
+    engine's code is reorganised (this is the pocket run of SimCSE's defaults from pocket-bert, named so since its
+    first training on the mirror)."""
+    import os
+
+    from lib.book import training_runs
+
+    if not os.environ.get("SRL_DATA_DIR"):
+        pytest.skip("the name includes the data mirror's identity")
+    params = dict(scale="pocket", model="pocket-bert", seed=0, pooling="cls", lr=3e-5, dropout=0.1, max_steps=250)
+    assert training_runs.run_dir("simcse", params).name == "simcse-pocket-0fb5ee4a5653"
+
+
 def test_a_changed_model_folder_changes_the_name(tmp_path):
     folder = _model_folder(tmp_path / "m")
     before = identity.run_name(dict(model=folder, scale="smoke"))
