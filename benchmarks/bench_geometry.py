@@ -30,7 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.science import data, encode, geometry, models  # noqa: E402
+from lib.science import data, encode, geometry, models, occurrences  # noqa: E402
 from tests.loop_reference import loop_metrics, pad_matrix  # noqa: E402
 
 SEEDS, N_SAMPLES = [0, 1, 2, 3, 4], 1000
@@ -58,7 +58,7 @@ def loop(encoder, texts):
                                 attention_mask=torch.as_tensor(mask[i:i + 64]), output_hidden_states=True)
             chunks.append([h.numpy() for h in out.hidden_states])
     hidden = [np.concatenate(layer) for layer in zip(*chunks)]
-    samples = [geometry.sample_tokens(np.array(lengths), min(N_SAMPLES, len(texts)), len(hidden), s) for s in SEEDS]
+    samples = [occurrences.sample_tokens(np.array(lengths), min(N_SAMPLES, len(texts)), len(hidden), s) for s in SEEDS]
     return loop_metrics(hidden, ids, lengths, samples)
 
 

@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.science import data, encode, geometry, tiny  # noqa: E402
+from lib.science import data, encode, geometry, occurrences, tiny  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -55,7 +55,7 @@ def main() -> int:
     geo = geometry.analyse_model(model, tokenizer, texts, [0], n_samples=min(1000, len(texts)), batch_size=32,
                                  max_length=128, progress=False)
     peak = peak_rss_mb()
-    plan = geometry.plan_tokens(encode.tokenize(tokenizer, texts, 128), tokenizer.pad_token_id)
+    plan = occurrences.plan_tokens(encode.tokenize(tokenizer, texts, 128), tokenizer.pad_token_id)
     n_states, d = geo.n_states, model.config.hidden_size
     ours = geo.unit_sum.nbytes / 2**20
     before = n_states * len(plan.vocab_ids) * d * (8 + 4) / 2**20

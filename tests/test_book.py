@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.book import chapters, findings, identity, records, scorecard
+from lib.book import chapters, findings, identity, records, scorecard, vega
 from lib.science import files
 from lib.science import params as P
 from lib.science.provenance import REPO_ROOT
@@ -406,7 +406,7 @@ def _datasets(spec) -> list[list[dict]]:
 def test_chart_grids_have_no_wrapped_facets_and_fill_their_rows():
     from lib.book import charts
 
-    assert [charts.fit_columns(n) for n in (1, 2, 3, 4, 6, 8, 9, 10)] == [1, 2, 3, 2, 3, 3, 3, 3]
+    assert [vega.fit_columns(n) for n in (1, 2, 3, 4, 6, 8, 9, 10)] == [1, 2, 3, 2, 3, 3, 3, 3]
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
     assert "facet" not in spec and not list(_specs({k: v for k, v in spec.items() if k != "config"}, "columns"))
     assert [len(row["hconcat"]) for row in spec["vconcat"]] == [2, 2]
@@ -417,9 +417,9 @@ def test_chart_grids_have_no_wrapped_facets_and_fill_their_rows():
 def test_ordered_settings_get_a_sequential_scale_in_numeric_order():
     from lib.book import charts
 
-    assert charts.numeric_order(["batch 128", "batch 16", "batch 32"]) == ["batch 16", "batch 32", "batch 128"]
-    assert charts.numeric_order(["τ = 1", "τ = 0.001", "τ = 0.05"]) == ["τ = 0.001", "τ = 0.05", "τ = 1"]
-    assert charts.numeric_order(["cls", "avg"]) is None
+    assert vega.numeric_order(["batch 128", "batch 16", "batch 32"]) == ["batch 16", "batch 32", "batch 128"]
+    assert vega.numeric_order(["τ = 1", "τ = 0.001", "τ = 0.05"]) == ["τ = 0.001", "τ = 0.05", "τ = 1"]
+    assert vega.numeric_order(["cls", "avg"]) is None
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
     color = next(c for c in _specs(spec, "color") if isinstance(c, dict) and c.get("field") == "setting")
     assert color["type"] == "ordinal" and color["sort"] == ["batch 16", "batch 32", "batch 64", "batch 128"]
@@ -432,9 +432,9 @@ def test_ordered_settings_get_a_sequential_scale_in_numeric_order():
 def test_the_step_axis_ends_at_the_last_step_with_readable_log_ticks():
     from lib.book import charts
 
-    assert charts._log_ticks(1, 250) == [1, 10, 100, 250]
-    assert charts._log_ticks(1, 1000) == [1, 10, 100, 1000]
-    assert charts._log_ticks(1, 1500) == [1, 10, 100, 1000]  # 1500 would collide with 1000
+    assert vega.log_ticks(1, 250) == [1, 10, 100, 250]
+    assert vega.log_ticks(1, 1000) == [1, 10, 100, 1000]
+    assert vega.log_ticks(1, 1500) == [1, 10, 100, 1000]  # 1500 would collide with 1000
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
     x = next(v for v in _specs(spec, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
     assert x["scale"]["domain"] == [1, 250] and x["scale"]["type"] == "log" and x["axis"]["values"][-1] == 250

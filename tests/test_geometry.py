@@ -10,10 +10,9 @@ from lib.science.geometry import (
     dimension_contributions,
     intra_similarity,
     mean_pairwise_cosine,
-    plan_tokens,
-    sample_tokens,
     top_k_share,
 )
+from lib.science.occurrences import plan_tokens, sample_tokens
 from tests.helpers import SENTENCES, random_corpus
 from tests.loop_reference import loop_metrics, pad_matrix
 
@@ -261,8 +260,8 @@ def test_rogue_readings_on_constructed_tokens():
     """
     gen = np.random.default_rng(0)
     d, n = 6, 20
-    a = np.zeros((n, d)); a[:, 0] = 5.0
-    b = np.zeros((n, d)); b[:, 1] = 5.0
+    a, b = np.zeros((n, d)), np.zeros((n, d))
+    a[:, 0], b[:, 1] = 5.0, 5.0
     units = [x + 0.01 * gen.normal(size=x.shape) for x in (a, b)]
     unit_sum = np.stack([(u / np.linalg.norm(u, axis=1, keepdims=True)).sum(0) for u in units])[None]
     geo = geometry.Geometry(np.array([10, 11]), np.array([n, n]), np.array([n, n]), np.zeros((1, 2)), unit_sum,

@@ -20,7 +20,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.science import encode, geometry, models  # noqa: E402
+from lib.science import encode, geometry, models, occurrences  # noqa: E402
 from tests.loop_reference import loop_metrics, pad_matrix  # noqa: E402
 
 SENTENCES = (ROOT / "tests" / "data" / "sentences.txt").read_text(encoding="utf-8").splitlines()
@@ -38,7 +38,7 @@ def reference_numbers(encoder) -> dict:
         out = encoder.model(input_ids=torch.as_tensor(ids), attention_mask=torch.as_tensor(mask),
                             output_hidden_states=True)
     hidden = [h.numpy() for h in out.hidden_states]
-    samples = [geometry.sample_tokens(np.array(lengths), N_SAMPLES, len(hidden), s) for s in SEEDS]
+    samples = [occurrences.sample_tokens(np.array(lengths), N_SAMPLES, len(hidden), s) for s in SEEDS]
     ref = loop_metrics(hidden, ids, lengths, samples)
     self_sim = [float(np.mean(list(layer.values()))) for layer in ref["self_sim_per_id"]]
     return dict(self_sim=self_sim, intra_sim=ref["intra_sim"], norm=ref["norm"],
