@@ -1,28 +1,33 @@
 """Our MLM pre-training step against the stock one, same model, sentences and precision, timed in one process.
 
-    python benchmarks/bench_pretrain.py [--shape L6-H384-A12-I1536] [--batch 128] [--rounds 4] [--precision fp32]
+    python benchmarks/bench_pretrain.py [--shape L6-H384-A12-I1536] [--batch 128] [--rounds 3] [--precision fp32]
     python benchmarks/bench_pretrain.py --precision bf16 --pack 0          # ours without packing
+    python benchmarks/bench_pretrain.py --precision bf16 --threads 1 --profile   # + where each side spends its time
     python benchmarks/bench_pretrain.py --shape L12-H768-A12-I3072 --device cuda --precision bf16   # bert-base
 
 - *stock*: ``BertForMaskedLM(input_ids, labels=...)`` on batches from ``DataCollatorForLanguageModeling``
-  (vocabulary logits at every position, loss on the selected ones), ``torch.optim.AdamW`` (fused, as the
-  Hugging Face trainer's default), with its best settings on this machine: length-grouped batches (the trainer's
+  (vocabulary logits at every position, loss on the selected ones), ``torch.optim.AdamW`` (fused, the Hugging Face
+  trainer's default), with its best settings on this machine: length-grouped batches (the trainer's
   ``group_by_length``: little padding) and the faster of transformers' attention implementations for the
-  precision (``--stock-attention``; on the CPU ``sdpa`` for fp32, ``eager`` for bf16, whose SDPA backward is
-  several times slower than eager attention there).
-- *ours*: the training engine's step (lib.science.mlm): selection on the device, the hidden states of the
-  selected positions gathered before the vocabulary projection, fused AdamW; the sentences of a batch packed
-  into rows of ``--pack`` tokens with a block-diagonal attention mask (:func:`lib.science.mlm.pack_batch`: no
-  padding, no attention across sentences, each sentence with its own positions), the attention implementation
-  chosen as stock's.
+  precision (``--stock-attention``; on the CPU ``sdpa`` for fp32 and ``eager`` for bf16, where the backward pass
+  of SDPA's CPU kernel is several times slower than eager attention at these shapes).
+- *ours*: the training engine's step (:mod:`lib.science.mlm`): selection on the device; the sentences of each
+  batch packed into rows of ``--pack`` tokens (default: ``--max-len``) with a block-diagonal attention mask
+  (:func:`lib.science.mlm.pack_batch`: no padding, no attention across sentences, each sentence with its own
+  positions), so batches need no length grouping; the last layer's output projection and feed-forward network
+  and the vocabulary projection at the selected positions only (:func:`lib.science.mlm.masked_lm_loss`, no
+  argmax); fused AdamW; the attention implementation chosen as stock's (``--our-attention``).
 
-Both see the same sentences (the mirror's Wikipedia corpus, length-bucketed batches of ``--batch`` sentences;
-ours packs each batch's sentences), the same model (seeded), the same precision, the same threads and the same
-allocator setting (glibc keeps freed memory, applied to the process, so to both). Each side is warmed up on every
-batch shape it will see, then the two are timed in alternating rounds (``--rounds`` rounds of ``--steps`` steps,
-which side goes first alternating), so a background load slows both alike. Throughput is real (non-pad) tokens
-per second. The last line is one JSON object with keys ours_tps, stock_tps, ratio, round_ratios, cpu_ratio,
-peak_rss_mb.
+Both read the same sentences (``--batches`` length-grouped batches of ``--batch`` sentences of the mirror's
+Wikipedia corpus; ours reads the same sentences shuffled into batches of the same size, or stock's batches with
+``--pack 0``), the same seeded model, the same precision, threads and allocator setting (glibc keeps freed
+memory, applied to the process, so to both). Each side is warmed up on every batch, then the two are timed in
+alternating rounds (:mod:`benchmarks.common`), each round one step per batch of each side, which side goes first
+alternating, so a background load slows both alike. Throughput is real (non-pad) tokens per second; the ratio in
+process CPU time is less disturbed by a background load. ``--profile`` adds torch.profiler's self CPU time per
+operator and by category, the FLOPs per real token of each side, and the most ours could gain were everything but
+its matrix products free. The last line is one JSON object with keys ours_tps, stock_tps, ratio, round_ratios,
+cpu_ratio, peak_rss_mb (and profile, mflop_per_token, ratio_bound with ``--profile``).
 """
 
 from __future__ import annotations
@@ -123,10 +128,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shape", default="L6-H384-A12-I1536")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--batches", type=int, default=8, help="distinct batches (cycled through by the rounds)")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating timing rounds")
-    parser.add_argument("--steps", type=int, default=2, help="steps per side per round (rounds x steps: a multiple "
-                                                              "of --batches reads every batch equally often)")
+    parser.add_argument("--batches", type=int, default=6, help="batches of --batch sentences; a round reads them all")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating timing rounds")
     parser.add_argument("--max-len", type=int, default=64)
     parser.add_argument("--pack", type=int, default=None,
                         help="ours: length of the packed rows (default: --max-len; 0: no packing, ours reads stock's "
@@ -170,7 +173,7 @@ def main() -> int:
         for side in sides.values():
             side(k)
     common.sync(device)
-    timing = common.alternate(sides, args.rounds, args.steps, device=device)
+    timing = common.alternate(sides, args.rounds, len(batches), device=device)
     tps = common.rates(timing)
     ratio = tps["ours"] / tps["stock"]
     round_ratios = common.round_ratios(timing, "ours", "stock")
@@ -190,7 +193,8 @@ def main() -> int:
           f"keeps freed memory: {bool(keep)} (both)")
     print(f"stock: attention {stock_attention}, length-grouped padded batches "
           f"({sum(tokens['stock']) / padded:.1%} real tokens); ours: attention {our_attention}, {layout}")
-    print(f"{args.rounds} alternating rounds of {args.steps} steps per side, after a warm-up on every batch")
+    print(f"{args.rounds} alternating rounds, each of one step per batch ({len(batches)}) per side, after a warm-up "
+          f"step on every batch")
     print(f"stock {tps['stock']:,.0f} tokens/s; ours {tps['ours']:,.0f} tokens/s; ratio {ratio:.2f} "
           f"(per round: {', '.join(f'{r:.2f}' for r in round_ratios)})")
     print(f"in process CPU time: stock {cpu['stock']:,.0f}, ours {cpu['ours']:,.0f} tokens per CPU second; "
