@@ -2,7 +2,8 @@
 #   make book   -- build the browsable HTML book into _build/html (no chapter is re-executed)
 #   make test   -- run the unit tests and execute every chapter at its CI scale (nbval), offline
 # Others: make test-smoke (seconds-scale tests only), make test-pocket (real models and data), make test-gpu,
-#         make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench,
+#         make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench (every CPU
+#         benchmark, then one table of ratios; make bench BENCH_ARGS=--quick skips the whole training runs),
 #         make check-book (the built book renders its charts and math offline, in headless Chromium),
 #         make lint / make format (ruff; make test runs lint first).
 
@@ -57,12 +58,7 @@ publish: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m lib.run $(CHAPTER) --publish
 
 bench: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_geometry.py
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_geometry_memory.py
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_pretrain.py --precision fp32
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_pretrain.py --precision bf16
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_training.py --precision fp32
-	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_training.py --precision bf16
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build runs

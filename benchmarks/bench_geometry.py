@@ -54,8 +54,11 @@ def loop(encoder, texts):
     chunks = []
     with torch.inference_mode():
         for i in range(0, len(ids), 64):
-            out = encoder.model(input_ids=torch.as_tensor(ids[i:i + 64]),
-                                attention_mask=torch.as_tensor(mask[i:i + 64]), output_hidden_states=True)
+            out = encoder.model(
+                input_ids=torch.as_tensor(ids[i : i + 64]),
+                attention_mask=torch.as_tensor(mask[i : i + 64]),
+                output_hidden_states=True,
+            )
             chunks.append([h.numpy() for h in out.hidden_states])
     hidden = [np.concatenate(layer) for layer in zip(*chunks)]
     samples = [occurrences.sample_tokens(np.array(lengths), min(N_SAMPLES, len(texts)), len(hidden), s) for s in SEEDS]
@@ -63,8 +66,11 @@ def loop(encoder, texts):
 
 
 def max_abs_diff(geo, ref) -> float:
-    diffs = [np.abs(geo.intra_sim - ref["intra_sim"]).max(), np.abs(geo.norm - ref["norm"]).max(),
-             np.abs(geo.anisotropy_per_seed - np.array(ref["anisotropy_per_seed"])).max()]
+    diffs = [
+        np.abs(geo.intra_sim - ref["intra_sim"]).max(),
+        np.abs(geo.norm - ref["norm"]).max(),
+        np.abs(geo.anisotropy_per_seed - np.array(ref["anisotropy_per_seed"])).max(),
+    ]
     for layer in range(geo.n_states):
         for w, v in ref["self_sim_per_id"][layer].items():
             k = int(np.searchsorted(geo.vocab_ids, w))
@@ -99,8 +105,17 @@ def main() -> int:
 
     diff = max_abs_diff(geo, ref)
     print(f"speedup {loop_s / ours_s:.1f}x; largest difference between the two: {diff:.2e}")
-    print(json.dumps(dict(ours_s=round(ours_s, 3), loop_s=round(loop_s, 3), speedup=round(loop_s / ours_s, 2),
-                          peak_rss_mb=round(peak, 1), max_abs_diff=diff)))
+    print(
+        json.dumps(
+            dict(
+                ours_s=round(ours_s, 3),
+                loop_s=round(loop_s, 3),
+                speedup=round(loop_s / ours_s, 2),
+                peak_rss_mb=round(peak, 1),
+                max_abs_diff=diff,
+            )
+        )
+    )
     return 0
 
 

@@ -52,8 +52,9 @@ def main() -> int:
     torch.manual_seed(0)
     model = BertModel(BertConfig(), add_pooling_layer=False).eval()  # bert-base shape, random weights
     before_rss = peak_rss_mb()
-    geo = geometry.analyse_model(model, tokenizer, texts, [0], n_samples=min(1000, len(texts)), batch_size=32,
-                                 max_length=128, progress=False)
+    geo = geometry.analyse_model(
+        model, tokenizer, texts, [0], n_samples=min(1000, len(texts)), batch_size=32, max_length=128, progress=False
+    )
     peak = peak_rss_mb()
     plan = occurrences.plan_tokens(encode.tokenize(tokenizer, texts, 128), tokenizer.pad_token_id)
     n_states, d = geo.n_states, model.config.hidden_size
@@ -61,11 +62,22 @@ def main() -> int:
     before = n_states * len(plan.vocab_ids) * d * (8 + 4) / 2**20
     print(f"{len(texts)} {args.corpus} sentences, bert-base shape ({n_states} states x {d} dims), random weights")
     print(f"ids counted >= 5 times: {len(plan.vocab_ids)}; entering a mean: {int(plan.measured.sum())}")
-    print(f"sums kept: ours {ours:.1f} MB, before {before:.1f} MB (x{before / ours:.2f}); "
-          f"peak RSS {peak:.0f} MB (model and libraries loaded: {before_rss:.0f} MB)")
-    print(json.dumps(dict(ours_mb=round(ours, 2), before_mb=round(before, 2), ratio=round(before / ours, 2),
-                          peak_rss_mb=round(peak, 1), n_measured=int(plan.measured.sum()),
-                          n_counted=len(plan.vocab_ids))))
+    print(
+        f"sums kept: ours {ours:.1f} MB, before {before:.1f} MB (x{before / ours:.2f}); "
+        f"peak RSS {peak:.0f} MB (model and libraries loaded: {before_rss:.0f} MB)"
+    )
+    print(
+        json.dumps(
+            dict(
+                ours_mb=round(ours, 2),
+                before_mb=round(before, 2),
+                ratio=round(before / ours, 2),
+                peak_rss_mb=round(peak, 1),
+                n_measured=int(plan.measured.sum()),
+                n_counted=len(plan.vocab_ids),
+            )
+        )
+    )
     return 0
 
 

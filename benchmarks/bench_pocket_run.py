@@ -28,16 +28,37 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "c86abd0"  # the engine before lib.science.dropout, the allocator setting and the cheaper evaluations
-TOLERANCES = {"best_stsb_dev": 1.0, "anisotropy": 0.0105, "intra_sim_adj": 0.005, "norm": 0.004,
-              "self_sim_functional_adj": 0.006}
+TOLERANCES = {
+    "best_stsb_dev": 1.0,
+    "anisotropy": 0.0105,
+    "intra_sim_adj": 0.005,
+    "norm": 0.004,
+    "self_sim_functional_adj": 0.006,
+}
 
 
 def train(checkout: Path, out_dir: Path, extra: list[str]) -> tuple[float, dict]:
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(checkout))
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "lib.train", "simcse", "--scale", "pocket", "--quiet", "--out_dir",
-                    str(out_dir), "--cache_dir", str(out_dir.parent / "cache"), *extra], cwd=checkout, env=env,
-                   check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lib.train",
+            "simcse",
+            "--scale",
+            "pocket",
+            "--quiet",
+            "--out_dir",
+            str(out_dir),
+            "--cache_dir",
+            str(out_dir.parent / "cache"),
+            *extra,
+        ],
+        cwd=checkout,
+        env=env,
+        check=True,
+    )
     seconds = time.perf_counter() - t0
     return seconds, json.loads((out_dir / "train.json").read_text())
 
@@ -45,10 +66,14 @@ def train(checkout: Path, out_dir: Path, extra: list[str]) -> tuple[float, dict]
 def summary(record: dict) -> dict:
     snap = record["snapshots"][-1]
     last = snap["per_layer"][-1]
-    return dict(best_stsb_dev=record["best"]["stsb_dev"], anisotropy=last["anisotropy"],
-                intra_sim_adj=last["intra_sim_adj"], norm=last["norm"],
-                self_sim_functional_adj=snap["self_sim_functional"][-1] - last["anisotropy"],
-                train_seconds=record["throughput"]["seconds"])
+    return dict(
+        best_stsb_dev=record["best"]["stsb_dev"],
+        anisotropy=last["anisotropy"],
+        intra_sim_adj=last["intra_sim_adj"],
+        norm=last["norm"],
+        self_sim_functional_adj=snap["self_sim_functional"][-1] - last["anisotropy"],
+        train_seconds=record["throughput"]["seconds"],
+    )
 
 
 def main() -> int:
@@ -60,14 +85,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-pocket-") as tmp:
         tmp = Path(tmp)
         worktree = tmp / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(worktree), args.baseline],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         try:
             before_s, before = train(worktree, tmp / "before" / "run", extra)
             after_s, after = train(ROOT, tmp / "after" / "run", extra)
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False,
-                           capture_output=True)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False, capture_output=True
+            )
     b, a = summary(before), summary(after)
     print(f"{'':28s} {'before':>10s} {'after':>10s} {'|diff|':>8s} {'tolerance':>9s}")
     print(f"{'wall time (s)':28s} {before_s:10.1f} {after_s:10.1f}")
@@ -79,8 +109,19 @@ def main() -> int:
         print(f"{key:28s} {b[key]:10.4f} {a[key]:10.4f} {diff:8.4f} {tol:9.4f} {'ok' if within[key] else 'OUT'}")
     ratio = after_s / before_s
     print(f"after / before wall time: {ratio:.3f} ({before_s / after_s:.2f}x faster)")
-    print(json.dumps(dict(before_s=round(before_s, 1), after_s=round(after_s, 1), ratio=round(ratio, 3),
-                          baseline=args.baseline, within_tolerances=all(within.values()), before=b, after=a)))
+    print(
+        json.dumps(
+            dict(
+                before_s=round(before_s, 1),
+                after_s=round(after_s, 1),
+                ratio=round(ratio, 3),
+                baseline=args.baseline,
+                within_tolerances=all(within.values()),
+                before=b,
+                after=a,
+            )
+        )
+    )
     return 0 if all(within.values()) else 1
 
 

@@ -33,27 +33,54 @@ def main() -> int:
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for precision in ("fp32", "bf16"):
-            runs[precision] = training.train("simcse", dict(
-                scale="pocket", model=args.model, precision=precision, max_steps=args.steps,
-                eval_steps=args.eval_steps, snapshot_steps=[args.steps], checkpoint_steps=10 ** 6),
-                Path(tmp) / precision, progress=False)
+            runs[precision] = training.train(
+                "simcse",
+                dict(
+                    scale="pocket",
+                    model=args.model,
+                    precision=precision,
+                    max_steps=args.steps,
+                    eval_steps=args.eval_steps,
+                    snapshot_steps=[args.steps],
+                    checkpoint_steps=10**6,
+                ),
+                Path(tmp) / precision,
+                progress=False,
+            )
     sps = {k: r["throughput"]["sentences_per_s"] for k, r in runs.items()}
     stsb = {k: [e["stsb_dev"] for e in r["evals"]] for k, r in runs.items()}
     max_stsb = max(abs(a - b) for a, b in zip(stsb["fp32"], stsb["bf16"]))
     last = {k: r["snapshots"][-1]["per_layer"][-1] for k, r in runs.items()}
     geometry = {m: abs(last["fp32"][m] - last["bf16"][m]) for m in ("anisotropy", "intra_sim_adj")}
     geometry["norm_relative"] = abs(last["fp32"]["norm"] - last["bf16"]["norm"]) / last["fp32"]["norm"]
-    within = max_stsb <= 1.0 and geometry["anisotropy"] <= 0.02 and geometry["intra_sim_adj"] <= 0.02 and \
-        geometry["norm_relative"] <= 0.02
-    print(f"SimCSE from {args.model}, {args.steps} steps: fp32 {sps['fp32']:.1f} sentences/s, bf16 {sps['bf16']:.1f} "
-          f"(x{sps['bf16'] / sps['fp32']:.2f})")
+    within = (
+        max_stsb <= 1.0
+        and geometry["anisotropy"] <= 0.02
+        and geometry["intra_sim_adj"] <= 0.02
+        and geometry["norm_relative"] <= 0.02
+    )
+    print(
+        f"SimCSE from {args.model}, {args.steps} steps: fp32 {sps['fp32']:.1f} sentences/s, bf16 {sps['bf16']:.1f} "
+        f"(x{sps['bf16'] / sps['fp32']:.2f})"
+    )
     print(f"STS-B dev fp32 {[round(v, 2) for v in stsb['fp32']]}")
     print(f"STS-B dev bf16 {[round(v, 2) for v in stsb['bf16']]}")
-    print(f"largest STS-B dev difference {max_stsb:.2f}; last-layer geometry differences {geometry}; "
-          f"{'within' if within else 'OUTSIDE'} the stated tolerance")
-    print(json.dumps(dict(fp32_sps=round(sps["fp32"], 2), bf16_sps=round(sps["bf16"], 2),
-                          ratio=round(sps["bf16"] / sps["fp32"], 3), max_stsb_diff=round(max_stsb, 3),
-                          geometry_diff={k: round(v, 5) for k, v in geometry.items()}, within=within)))
+    print(
+        f"largest STS-B dev difference {max_stsb:.2f}; last-layer geometry differences {geometry}; "
+        f"{'within' if within else 'OUTSIDE'} the stated tolerance"
+    )
+    print(
+        json.dumps(
+            dict(
+                fp32_sps=round(sps["fp32"], 2),
+                bf16_sps=round(sps["bf16"], 2),
+                ratio=round(sps["bf16"] / sps["fp32"], 3),
+                max_stsb_diff=round(max_stsb, 3),
+                geometry_diff={k: round(v, 5) for k, v in geometry.items()},
+                within=within,
+            )
+        )
+    )
     return 0
 
 

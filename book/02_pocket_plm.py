@@ -297,7 +297,7 @@ saved = run.save(metrics, models=[plm_encoder, compare_encoder], data=analysed)
 picked = "; ".join(f"`{pool}`: lr {c['lr']:g}, dropout {c['dropout']}, {c['max_steps']} steps (best STS-B dev "
                    f"{c['best_stsb_dev']:.1f})" for pool, c in chosen.items() if c)
 display(Markdown(
-    f"The pocket PLM is a language model (held-out masked-token accuracy "
+    "The pocket PLM is a language model (held-out masked-token accuracy "
     + (f"{final.heldout_accuracy:.1%}, {ratio:.1f}× the unigram baseline" if record is not None else "not recorded")
     + f") with a last-layer anisotropy of {a_plm:.3f} — anisotropic next to a contrastive model ({a_cl:.3f}), but "
     f"far less than BERT-base (0.48), with no dominant LayerNorm dimension (max/median gain "

@@ -26,12 +26,21 @@ from .science.provenance import REPO_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.run", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.run",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("chapter", nargs="?", help="chapter number or name, e.g. 01 or 01_geometry_table")
     parser.add_argument("--scale", choices=SCALES, help="apply the chapter's preset for this scale first")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a parameter (value read as YAML); repeatable")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter (value read as YAML); repeatable",
+    )
     parser.add_argument("--publish", action="store_true", help="rerun with defaults and refresh the published page")
     parser.add_argument("--list", action="store_true", help="list the chapters and their parameters")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -39,16 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.list or not args.chapter:
             for chapter in chapters.all_chapters():
-                print(f"{chapter.stem}  findings {', '.join(chapter.findings)}  scales: {', '.join(chapter.scales)}"
-                      f"  (published: {chapter.published_scale}, CI: {chapter.ci_scale})")
+                print(
+                    f"{chapter.stem}  findings {', '.join(chapter.findings)}  scales: {', '.join(chapter.scales)}"
+                    f"  (published: {chapter.published_scale}, CI: {chapter.ci_scale})"
+                )
                 for name, p in chapter.declaration.params.items():
                     print(f"    {name} = {p.default!r}  # {p.help}")
             return 0
         chapter = chapters.find(args.chapter)
         if args.publish:
             if args.param or args.scale:
-                raise ParameterError("--publish", " ".join(args.param), "publishing runs the chapter's defaults; "
-                                     "drop -p/--scale, or change the defaults in the chapter itself")
+                raise ParameterError(
+                    "--publish",
+                    " ".join(args.param),
+                    "publishing runs the chapter's defaults; "
+                    "drop -p/--scale, or change the defaults in the chapter itself",
+                )
             print(f"published {execute.publish(chapter, progress=not args.quiet).relative_to(REPO_ROOT)}")
             return 0
         declared = chapter.declared()
@@ -60,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except PapermillExecutionError as err:  # names the failing cell; the notebook is saved up to it
-        print(f"error: the chapter failed: {err.ename}: {err.evalue}\n"
-              f"the notebook, executed up to the failing cell: {getattr(err, 'notebook', '?')}", file=sys.stderr)
+        print(
+            f"error: the chapter failed: {err.ename}: {err.evalue}\n"
+            f"the notebook, executed up to the failing cell: {getattr(err, 'notebook', '?')}",
+            file=sys.stderr,
+        )
         return 1
 
 

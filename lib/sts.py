@@ -20,8 +20,11 @@ from .science.pooling import POOLINGS
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.sts", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.sts",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", required=True, help="short name, hub id or local folder")
     parser.add_argument("--pooling", default="cls", help="one of " + ", ".join(POOLINGS))
     parser.add_argument("--data_dir", default="", help="data mirror (default: $SRL_DATA_DIR, else the hub)")
@@ -34,8 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         spec = models.resolve(args.model)
         device = devices.resolve_device(args.device)
         encoder = models.load(spec, device)
-        scores = sts.evaluate(encoder.model, encoder.tokenizer, args.pooling, args.data_dir,
-                              batch_size=args.batch_size, progress=not args.quiet)
+        scores = sts.evaluate(
+            encoder.model,
+            encoder.tokenizer,
+            args.pooling,
+            args.data_dir,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+        )
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -24,14 +24,23 @@ from .science.params import SCALES, ParameterError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.sweep", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.sweep",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("chapter", help="chapter number or name, e.g. 05 or 05_learning_dynamics")
     parser.add_argument("--scale", choices=SCALES, help="the chapter's preset for this scale, under every point")
-    parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
-                        help="values of one parameter; repeatable (the sweep is the product of the grids)")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="points run at once (default: one per two CPU cores, or one per GPU)")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="values of one parameter; repeatable (the sweep is the product of the grids)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="points run at once (default: one per two CPU cores, or one per GPU)"
+    )
     parser.add_argument("--engine", default="local", choices=sweeps.ENGINES)
     parser.add_argument("--cluster", default="local", help="submitit's cluster: slurm, local or debug")
     args = parser.parse_args(argv)
@@ -51,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(" | ".join([*names, "status", "seconds", "headline"]))
     for p in result:
-        headline = "; ".join(p.headlines.values())[:90] if p.headlines else p.error.splitlines()[0][:90] \
-            if p.error else ""
+        headline = (
+            "; ".join(p.headlines.values())[:90] if p.headlines else p.error.splitlines()[0][:90] if p.error else ""
+        )
         print(" | ".join([*(json.dumps(p.overrides[n]) for n in names), p.status, f"{p.seconds:.0f}", headline]))
     print(json.dumps(sweeps.summary(result)))
     return 1 if any(p.status == "failed" for p in result) else 0

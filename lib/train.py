@@ -24,15 +24,27 @@ from .science.params import SCALES, ParameterError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.train", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.train",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("objective", choices=training.OBJECTIVES)
     parser.add_argument("--out_dir", required=True, help="the run's folder (resumed when it holds a checkpoint)")
     parser.add_argument("--scale", choices=SCALES, default="pocket")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a parameter (value read as YAML); repeatable")
-    parser.add_argument("--cache_dir", default="", help="where the tokenised corpus is cached "
-                        "(default: runs/cache, or $SRL_OUT_DIR/cache)")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter (value read as YAML); repeatable",
+    )
+    parser.add_argument(
+        "--cache_dir",
+        default="",
+        help="where the tokenised corpus is cached (default: runs/cache, or $SRL_OUT_DIR/cache)",
+    )
     parser.add_argument("--list", action="store_true", help="print the parameters at this scale and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -45,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
             for name, value in params.items():
                 print(f"{name} = {value!r}  # {helps[name]}")
             return 0
-        record = training.train(args.objective, params, args.out_dir, progress=not args.quiet,
-                                cache_dir=args.cache_dir or (runs_root() / "cache"))
+        record = training.train(
+            args.objective,
+            params,
+            args.out_dir,
+            progress=not args.quiet,
+            cache_dir=args.cache_dir or (runs_root() / "cache"),
+        )
     except (ParameterError, training.TrainingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -56,9 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     if int(os.environ.get("RANK", "0")) == 0:
         final = record.get("final") or {}
         best = record.get("best") or {}
-        print(f"{args.objective} finished at step {record['step']}: STS-B dev {final.get('stsb_dev', float('nan')):.2f} "
-              f"(best {best.get('stsb_dev', float('nan')):.2f} at step {best.get('step')}); "
-              f"{os.path.join(args.out_dir, 'train.json')}")
+        print(
+            f"{args.objective} finished at step {record['step']}: "
+            f"STS-B dev {final.get('stsb_dev', float('nan')):.2f} "
+            f"(best {best.get('stsb_dev', float('nan')):.2f} at step {best.get('step')}); "
+            f"{os.path.join(args.out_dir, 'train.json')}"
+        )
     return 0
 
 

@@ -8,10 +8,18 @@ from pathlib import Path
 import numpy as np
 
 SENTENCES = [
-    "A man is playing a guitar.", "A woman is slicing an onion.", "The cat sits on the mat.",
-    "Two dogs are running through a field.", "A man is playing the piano.", "The girl is eating a sandwich.",
-    "A plane is taking off.", "Someone is cutting a tomato.", "The boy is riding a bike on the road.",
-    "A cat is playing with a ball of string.", "The man is not playing a guitar.", "Kids are swimming.",
+    "A man is playing a guitar.",
+    "A woman is slicing an onion.",
+    "The cat sits on the mat.",
+    "Two dogs are running through a field.",
+    "A man is playing the piano.",
+    "The girl is eating a sandwich.",
+    "A plane is taking off.",
+    "Someone is cutting a tomato.",
+    "The boy is riding a bike on the road.",
+    "A cat is playing with a ball of string.",
+    "The man is not playing a guitar.",
+    "Kids are swimming.",
 ]
 
 

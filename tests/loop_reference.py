@@ -43,8 +43,7 @@ def loop_metrics(hidden: list[np.ndarray], ids: np.ndarray, lengths: list[int], 
     for w in vocab:
         positions[w] = [(i, row.index(w)) for i, row in enumerate(rows) if w in row]
 
-    out = dict(self_sim_per_id=[], contributions=[], intra_sim=[], norm=[],
-               anisotropy_per_seed=[[] for _ in samples])
+    out = dict(self_sim_per_id=[], contributions=[], intra_sim=[], norm=[], anisotropy_per_seed=[[] for _ in samples])
     for layer, h in enumerate(hidden):
         h = h.astype(np.float64)
         sims, contribs = {}, {}

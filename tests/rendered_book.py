@@ -33,9 +33,19 @@ SHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.py"))
 PAGES = ["intro", *CHAPTERS, "scorecard", "references"]
 WIDTH = 1400
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--hide-scrollbars",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--virtual-time-budget=20000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--virtual-time-budget=20000",
+]
 # internal labels a reader must not meet in the page text (case-sensitive; "brief" the adjective is caught too:
 # write "short")
 INTERNAL = [r"\bR[234]\b", r"\bbrief\b", r"\bBRIEF\b", r"device_session"]
@@ -209,8 +219,10 @@ def server(request):
     if SHOTS.exists() and any(SHOTS.glob("*.png")):
         capture = request.config.pluginmanager.get_plugin("capturemanager")
         with capture.global_and_fixture_disabled():
-            print(f"\nscreenshots ({WIDTH} px wide, full page): {SHOTS.relative_to(ROOT)}/ "
-                  f"({len(list(SHOTS.glob('*.png')))} pages)")
+            print(
+                f"\nscreenshots ({WIDTH} px wide, full page): {SHOTS.relative_to(ROOT)}/ "
+                f"({len(list(SHOTS.glob('*.png')))} pages)"
+            )
 
 
 def browse(url: str, *extra: str, tmp: Path, height: int = 2000) -> str:
@@ -255,16 +267,18 @@ def test_charts_draw_offline(server, chapter, tmp_path):
     assert '<pre class="srl-chart-error">' not in dom and not re.search(r'class="srl-chart[^"]*"><p><em>', dom)
     assert re.search(r'<g class="mark-text role-axis-title"', dom), "no axis title was drawn by vega"
     if "\\(" in dom or 'class="math' in (HTML / "book" / f"{chapter}.html").read_text():
-        assert "<mjx-container" in dom and "<svg" in dom.split("<mjx-container", 1)[1][:2000], \
+        assert "<mjx-container" in dom and "<svg" in dom.split("<mjx-container", 1)[1][:2000], (
             "the page has math, but MathJax (vendored) did not typeset it"
+        )
     assert (SHOTS / f"{chapter}.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_tables_fit_the_text_column(server, page, tmp_path):
     _, found = load(server, page, tmp_path)
-    wide = [f"table {t['index']}: {t['width']} px in a {t['column']} px column ({t['text']!r}…)"
-            for t in found["tables"]]
+    wide = [
+        f"table {t['index']}: {t['width']} px in a {t['column']} px column ({t['text']!r}…)" for t in found["tables"]
+    ]
     assert not wide, f"{page}: tables wider than the text column at {WIDTH} px:\n" + "\n".join(wide)
 
 
@@ -294,29 +308,45 @@ def _chart(spec: dict) -> str:
 
 def _facet_spec(panels: int, columns: int) -> dict:
     rows = [{"metric": f"m{i}", "x": x, "y": (i + 1) * x} for i in range(panels) for x in range(4)]
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "data": {"values": rows},
-            "columns": columns, "facet": {"field": "metric", "type": "nominal"},
-            "spec": {"mark": "line", "width": 120, "height": 80,
-                     "encoding": {"x": {"field": "x", "type": "quantitative"},
-                                  "y": {"field": "y", "type": "quantitative"}}},
-            "resolve": {"scale": {"y": "independent"}}}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "data": {"values": rows},
+        "columns": columns,
+        "facet": {"field": "metric", "type": "nominal"},
+        "spec": {
+            "mark": "line",
+            "width": 120,
+            "height": 80,
+            "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}},
+        },
+        "resolve": {"scale": {"y": "independent"}},
+    }
 
 
 def _filtered_spec() -> dict:
     """Two concatenated panels, the second filtered to nothing: a frame with axes and no line."""
     rows = [{"x": x, "y": x * x} for x in range(4)]
-    unit = {"mark": "line", "width": 150, "height": 80,
-            "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}}
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "data": {"values": rows},
-            "hconcat": [unit, dict(unit, transform=[{"filter": "datum.x > 100"}])]}
+    unit = {
+        "mark": "line",
+        "width": 150,
+        "height": 80,
+        "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}},
+    }
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "data": {"values": rows},
+        "hconcat": [unit, dict(unit, transform=[{"filter": "datum.x > 100"}])],
+    }
 
 
 def _page(body: str, width: int = 700) -> str:
     scripts = "".join(f'<script src="vega/{name}"></script>' for name in VEGA)
-    return (f'<!doctype html><html><head><meta charset="utf-8">{scripts}<style>body{{margin:0}} '
-            f"article.bd-article{{width:{width}px;padding:0 20px;margin-left:300px}} "
-            f"td,th{{padding:4px 8px;white-space:nowrap}}</style></head>"
-            f'<body><main><article class="bd-article">{body}</article></main></body></html>')
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8">{scripts}<style>body{{margin:0}} '
+        f"article.bd-article{{width:{width}px;padding:0 20px;margin-left:300px}} "
+        f"td,th{{padding:4px 8px;white-space:nowrap}}</style></head>"
+        f'<body><main><article class="bd-article">{body}</article></main></body></html>'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -326,14 +356,20 @@ def synthetic(tmp_path_factory):
     narrow = "<table><tr><th>a</th><td>0.955</td><td>0.903</td></tr></table>"
     wide = "<table><tr>" + "".join(f"<td>column{i}_{'x' * 12}</td>" for i in range(12)) + "</tr></table>"
     pages = {
-        "good.html": _page("<h1>A good page</h1><p>The authors' released MiniLM table (R23 is no label).</p>" + narrow
-                           + _chart(_facet_spec(4, 2)) + _chart(_facet_spec(3, 3))),
+        "good.html": _page(
+            "<h1>A good page</h1><p>The authors' released MiniLM table (R23 is no label).</p>"
+            + narrow
+            + _chart(_facet_spec(4, 2))
+            + _chart(_facet_spec(3, 3))
+        ),
         "wide_table.html": _page("<h1>Wide</h1>" + wide),
         "empty_facet.html": _page("<h1>Facets</h1>" + _chart(_facet_spec(4, 3))),
         "empty_panel.html": _page("<h1>Filtered</h1>" + _chart(_filtered_spec())),
-        "labels.html": _page("<h1>Labels</h1><p>As in R2, see the BRIEF and tools/device_session.sh.</p>"
-                             "<details><summary>checks</summary><p>What the brief says.</p></details>"
-                             "<pre>reference.R3  # code is not page text</pre>"),
+        "labels.html": _page(
+            "<h1>Labels</h1><p>As in R2, see the BRIEF and tools/device_session.sh.</p>"
+            "<details><summary>checks</summary><p>What the brief says.</p></details>"
+            "<pre>reference.R3  # code is not page text</pre>"
+        ),
     }
     for name, text in pages.items():
         (site / name).write_text(text, encoding="utf-8")
@@ -371,4 +407,5 @@ def test_the_audit_catches_a_panel_with_axes_and_no_marks(synthetic, tmp_path):
 def test_the_audit_catches_internal_labels(synthetic, tmp_path):
     found = _audit_page(f"{synthetic}/labels.html", tmp_path)
     assert sorted(h["pattern"] for h in found["labels"]) == sorted(
-        [r"\bR[234]\b", r"\bBRIEF\b", "device_session", r"\bbrief\b"])
+        [r"\bR[234]\b", r"\bBRIEF\b", "device_session", r"\bbrief\b"]
+    )

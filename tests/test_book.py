@@ -34,17 +34,25 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", sorted((LIB / "science").glob("*.py")), ids=lambda p: p.stem)
 def test_science_modules_do_not_import_the_book_layer(module):
-    bad = {i for i in _imports(module) if i.split(".")[0] in {"IPython", "altair", "papermill", "nbformat",
-                                                              "jupytext", "nbval"}
-           or i.startswith(("..book", "lib.book", "lib.run", "lib.sweep"))}
+    bad = {
+        i
+        for i in _imports(module)
+        if i.split(".")[0] in {"IPython", "altair", "papermill", "nbformat", "jupytext", "nbval"}
+        or i.startswith(("..book", "lib.book", "lib.run", "lib.sweep"))
+    }
     assert not bad, f"{module.name} imports {bad}"
 
 
 def test_no_module_silences_warnings_or_bars_process_wide():
     for module in LIB.rglob("*.py"):
         text = module.read_text()
-        for needle in ("warnings.filterwarnings", "warnings.simplefilter", "disable_progress_bar()\n",
-                       "logging.disable(", "set_verbosity_error"):
+        for needle in (
+            "warnings.filterwarnings",
+            "warnings.simplefilter",
+            "disable_progress_bar()\n",
+            "logging.disable(",
+            "set_verbosity_error",
+        ):
             if needle == "disable_progress_bar()\n" and "enable_progress_bar" in text:
                 continue  # scoped: turned back on in the same function
             assert needle not in text, f"{module.relative_to(REPO_ROOT)} uses {needle.strip()}"
@@ -110,9 +118,17 @@ def test_a_folder_is_replaced_whole_and_an_interrupted_swap_recovers(tmp_path):
 # --------------------------------------------------------------------------------------------- results.json
 def test_results_json_round_trip_with_finding_ids(tmp_path):
     checks = [records.within("F0", "c", 1.001, 1.0, 0.002), records.above("F0", "d", 0.3, 0.1)]
-    path = records.write(tmp_path / "run", "01_geometry_table", ["F0"], {"seeds": (0, 1)},
-                         {"x": float("nan"), "y": [1.5]}, {"p": 1}, checks, comparable=False,
-                         comparable_reason="a subset")
+    path = records.write(
+        tmp_path / "run",
+        "01_geometry_table",
+        ["F0"],
+        {"seeds": (0, 1)},
+        {"x": float("nan"), "y": [1.5]},
+        {"p": 1},
+        checks,
+        comparable=False,
+        comparable_reason="a subset",
+    )
     doc = records.read(path)
     assert doc["metrics"] == {"x": None, "y": [1.5]} and doc["params"] == {"seeds": [0, 1]}
     assert doc["checks"][0]["passed"] and doc["checks"][0]["difference"] == pytest.approx(0.001)
@@ -206,8 +222,9 @@ def test_the_registry_matches_the_table_of_contents():
         assert chapter in sources, f"{chapter} tests findings but has no source in book/"
     for chapter in sources:
         assert chapter in in_toc, f"{chapter} is not in _toc.yml"
-        assert findings.for_chapter(chapter) or chapter in findings.SUPPORT, \
+        assert findings.for_chapter(chapter) or chapter in findings.SUPPORT, (
             f"{chapter} names no finding in the registry and is not a supporting chapter there"
+        )
     assert list(findings.FINDINGS) == [f"F{i}" for i in range(14)]
 
 
@@ -225,8 +242,9 @@ def test_the_registry_says_what_the_paper_reports_without_internal_labels():
         assert f.paper, f"{f.id} has no `paper` text"
         text = f"{f.claim} {f.expected} {f.paper}"
         assert not re.search(r"\bR[234]\b|\bbrief\b|\bBRIEF\b|device_session", text), f"{f.id}: {text}"
-        assert re.search(r"the paper|the authors|SimCSE \(Gao et al\. 2021\)|Ethayarajh", f.paper), \
+        assert re.search(r"the paper|the authors|SimCSE \(Gao et al\. 2021\)|Ethayarajh", f.paper), (
             f"{f.id} does not name its source as a reader knows it: {f.paper}"
+        )
     assert "76.85" in findings.FINDINGS["F13"].paper and "76.25" in findings.FINDINGS["F13"].paper
     assert "0.48" in findings.FINDINGS["F1"].paper and "0.01–0.02" in findings.FINDINGS["F1"].paper
 
@@ -240,14 +258,25 @@ def test_the_findings_table_links_chapter_titles_and_shows_verdicts():
 
 # --------------------------------------------------------------------------------------------- scorecard
 def _doc(chapter="01_geometry_table", fids=("F0",), checks=(), comparable=True, why=None):
-    prov = {"scale": "pocket", "models": [{"name": "all-MiniLM-L6-v2"}], "git": {"commit": "abc123def4567"},
-            "wall_time_s": 12.0}
+    prov = {
+        "scale": "pocket",
+        "models": [{"name": "all-MiniLM-L6-v2"}],
+        "git": {"commit": "abc123def4567"},
+        "wall_time_s": 12.0,
+    }
     metrics = {"headlines": {"F0": "within 0.0004", "F1": "A: PLM 0.13 → CL 0.02"}}
     if why:
         metrics["why"] = why
-    return {"chapter": chapter, "findings": list(fids), "comparable": comparable,
-            "comparable_reason": "" if comparable else "another model", "params": {},
-            "metrics": metrics, "checks": list(checks), "provenance": prov}
+    return {
+        "chapter": chapter,
+        "findings": list(fids),
+        "comparable": comparable,
+        "comparable_reason": "" if comparable else "another model",
+        "params": {},
+        "metrics": metrics,
+        "checks": list(checks),
+        "provenance": prov,
+    }
 
 
 NAMES = {"01_geometry_table": "The authors' table", "03_plm_vs_cl": "PLM vs CL"}
@@ -276,8 +305,14 @@ def test_scorecard_verdicts_group_checks_by_finding_across_files():
 def test_scorecard_tally_and_summary_are_generated():
     ok, bad = records.within("F0", "a", 0.955, 0.955, 0.002), records.below("F1", "A falls", 0.5, 0.1)
     runs = [_doc(checks=[ok]), _doc("03_plm_vs_cl", ("F1",), [bad], why={"F1": "the run moved A by 0.001"})]
-    assert scorecard.tally(runs) == {"reproduced": 1, "partly": 0, "not": 1, "untestable": 0, "not comparable": 0,
-                                     "not yet run": 12}
+    assert scorecard.tally(runs) == {
+        "reproduced": 1,
+        "partly": 0,
+        "not": 1,
+        "untestable": 0,
+        "not comparable": 0,
+        "not yet run": 12,
+    }
     page = scorecard.render(runs, NAMES)
     head = page.split(":::{container} srl-scorecard")[0]
     assert '<div class="srl-tally">' in head and "14 findings" in head
@@ -287,9 +322,11 @@ def test_scorecard_tally_and_summary_are_generated():
 
 
 def test_scorecard_shows_a_verdict_per_variant_and_counts_untestable_apart():
-    checks = [records.below("F1", "A falls", 0.02, 0.1, variant="avg"),
-              records.below("F1", "A falls", 0.3, 0.1, variant="cls"),
-              records.untestable("F2", "IntraSim jumps", "the run moved IntraSim by 0.0003", variant="cls")]
+    checks = [
+        records.below("F1", "A falls", 0.02, 0.1, variant="avg"),
+        records.below("F1", "A falls", 0.3, 0.1, variant="cls"),
+        records.untestable("F2", "IntraSim jumps", "the run moved IntraSim by 0.0003", variant="cls"),
+    ]
     runs = [_doc("03_plm_vs_cl", ("F1", "F2"), checks)]
     assert scorecard.verdict("F1", runs)[0] == "partly"
     assert scorecard.variant_verdicts(scorecard.verdict("F1", runs)[2]) == [("avg", "reproduced"), ("cls", "not")]
@@ -326,8 +363,9 @@ def test_verdict_labels_read_without_colour():
 
 def test_scorecard_reads_the_published_runs():
     runs = scorecard.collect()
-    assert [d["chapter"] for d in runs] == [c.stem for c in chapters.all_chapters()
-                                           if (chapters.PUBLISHED / c.stem / "results.json").exists()]
+    assert [d["chapter"] for d in runs] == [
+        c.stem for c in chapters.all_chapters() if (chapters.PUBLISHED / c.stem / "results.json").exists()
+    ]
     assert scorecard.verdict("F0", runs)[0] == "reproduced"
 
 
@@ -345,8 +383,17 @@ def test_the_committed_pages_regenerate_identically_from_the_committed_results()
 def test_numbers_are_printed_as_a_reader_wants_them():
     from lib.book.tables import fmt
 
-    assert [fmt(x) for x in (0.9550, 0.001000, 1e-5, 18.8182, 250.0, 0, None, float("nan"), 76.85)] == \
-        ["0.955", "0.001", "1e-5", "18.82", "250", "0", "—", "—", "76.85"]
+    assert [fmt(x) for x in (0.9550, 0.001000, 1e-5, 18.8182, 250.0, 0, None, float("nan"), 76.85)] == [
+        "0.955",
+        "0.001",
+        "1e-5",
+        "18.82",
+        "250",
+        "0",
+        "—",
+        "—",
+        "76.85",
+    ]
     assert fmt(-0.0004705) == "-4.705e-4" and fmt(0.0078) == "0.0078" and fmt(1234567.0) == "1.235e6"
     assert fmt(0.002824, sign=True) == "+0.002824" and fmt(-0.026, sign=True) == "-0.026"
     assert fmt(0.95502, digits=3) == "0.955" and fmt(5) == "5"
@@ -383,8 +430,14 @@ def test_the_provenance_table_is_a_compact_key_value_table():
 def _steps(series=("batch 128", "batch 16", "batch 32", "batch 64"), metrics=("A", "norm", "IntraSim", "STS")):
     import pandas as pd
 
-    return pd.DataFrame([dict(setting=s, step=st, metric=m, value=i + st / 1000, layer=6)
-                         for i, s in enumerate(series) for st in (0, 10, 100, 250) for m in metrics])
+    return pd.DataFrame(
+        [
+            dict(setting=s, step=st, metric=m, value=i + st / 1000, layer=6)
+            for i, s in enumerate(series)
+            for st in (0, 10, 100, 250)
+            for m in metrics
+        ]
+    )
 
 
 def _specs(spec, key):
@@ -449,8 +502,14 @@ def test_per_layer_models_can_show_the_difference_under_each_metric():
     from lib.book import charts
 
     shift = {"A": 0.001, "norm": -0.5, "IntraSim": 0.02}
-    long = pd.DataFrame([dict(model=m, metric=k, layer=l, value=l * 0.1 + (shift[k] if m == "CL" else 0))
-                         for m in ("PLM", "CL", "MiniLM") for k in shift for l in range(4)])
+    long = pd.DataFrame(
+        [
+            dict(model=m, metric=k, layer=l, value=l * 0.1 + (shift[k] if m == "CL" else 0))
+            for m in ("PLM", "CL", "MiniLM")
+            for k in shift
+            for l in range(4)
+        ]
+    )
     plain = charts.per_layer_models(long, "t").to_dict()
     assert "facet" not in plain and len(plain["hconcat"]) == 3
     spec = charts.per_layer_models(long, "t", delta=("CL", "PLM")).to_dict()
@@ -465,18 +524,27 @@ def test_bars_are_horizontal_with_a_legend_and_labelled_reference_marks():
 
     from lib.book import charts
 
-    df = pd.DataFrame([dict(model=m, task=t, value=v) for m, v in (("PLM", 40.0), ("CL", 56.0))
-                       for t in ("STSB", "avg")])
-    spec = charts.bars(df, "value", "model", "t", group="task", reference={"STSB": 76.85, "avg": 76.25},
-                       reference_label="SimCSE (Gao et al. 2021), Table 5").to_dict()
+    df = pd.DataFrame(
+        [dict(model=m, task=t, value=v) for m, v in (("PLM", 40.0), ("CL", 56.0)) for t in ("STSB", "avg")]
+    )
+    spec = charts.bars(
+        df,
+        "value",
+        "model",
+        "t",
+        group="task",
+        reference={"STSB": 76.85, "avg": 76.25},
+        reference_label="SimCSE (Gao et al. 2021), Table 5",
+    ).to_dict()
     assert spec["title"]["subtitle"] == "black marks: SimCSE (Gao et al. 2021), Table 5"
     marks = [m if isinstance(m, str) else m["type"] for m in _specs(spec, "mark")]
     assert "bar" in marks and "tick" in marks
     bar = next(layer for layer in spec["layer"] if layer["mark"] in ("bar", {"type": "bar"}))
     assert bar["encoding"]["x"]["type"] == "quantitative" and bar["encoding"]["y"]["field"] == "task"
     assert bar["encoding"]["color"]["legend"] is not None
-    single = charts.bars(df[df.task == "avg"], "value", "model", "t", reference=76.25,
-                         reference_label="SimCSE").to_dict()
+    single = charts.bars(
+        df[df.task == "avg"], "value", "model", "t", reference=76.25, reference_label="SimCSE"
+    ).to_dict()
     labels = [v for v in _datasets(single) if v and "label" in v[0]]
     assert labels and labels[0][0]["label"] == "SimCSE: 76.25"
 
@@ -530,17 +598,26 @@ def test_literate_shows_the_library_source_with_a_relative_path_and_line_numbers
 def test_a_pair_chapter_checks_every_simcse_run_before_any_compute():
     from lib.book import parameters
 
-    good = dict(parameters.declaration("03_plm_vs_cl").defaults(), scale="smoke", plm="tiny-random-bert",
-                extra_models=[], device="cpu")
+    good = dict(
+        parameters.declaration("03_plm_vs_cl").defaults(),
+        scale="smoke",
+        plm="tiny-random-bert",
+        extra_models=[],
+        device="cpu",
+    )
     configs = parameters.simcse_configs(parameters.check("03_plm_vs_cl", good))
     assert sorted(configs) == [("avg", 0), ("avg", 1), ("avg", 2), ("cls", 0), ("cls", 1), ("cls", 2)]
     assert configs["avg", 1].model == "tiny-random-bert" and configs["avg", 1].seed == 1
     assert configs["avg", 1].max_steps == 20  # the training config's smoke preset, declared there once
-    for bad, needle in [(dict(extra_models="all-MiniLM-L6-v2"), "`extra_models` = 'all-MiniLM-L6-v2'"),
-                        (dict(train_seeds=[-1]), "`train_seeds`"), (dict(poolings=["max"]), "`poolings`"),
-                        (dict(simcse={"temperature": -1.0}), "`temperature` = -1.0"),
-                        (dict(simcse={"tau": 0.1}), "`tau` = 0.1 .* no such parameter"),
-                        (dict(seeds=[0]), "`seeds`"), (dict(nope=1), "`nope` = 1 .* no such parameter")]:
+    for bad, needle in [
+        (dict(extra_models="all-MiniLM-L6-v2"), "`extra_models` = 'all-MiniLM-L6-v2'"),
+        (dict(train_seeds=[-1]), "`train_seeds`"),
+        (dict(poolings=["max"]), "`poolings`"),
+        (dict(simcse={"temperature": -1.0}), "`temperature` = -1.0"),
+        (dict(simcse={"tau": 0.1}), "`tau` = 0.1 .* no such parameter"),
+        (dict(seeds=[0]), "`seeds`"),
+        (dict(nope=1), "`nope` = 1 .* no such parameter"),
+    ]:
         with pytest.raises(P.ParameterError, match=needle):
             parameters.check("03_plm_vs_cl", dict(good, **bad))
     # a finished contrastive model is given: no SimCSE run is planned
@@ -555,8 +632,9 @@ def test_every_parameters_cell_is_generated_from_its_declaration():
     for chapter in chapters.all_chapters():
         for path in (chapter.source, chapter.notebook_path):
             cell = parameters.parameters_cell(jupytext.read(path))
-            assert cell.source == parameters.cell_source(chapter.stem), \
+            assert cell.source == parameters.cell_source(chapter.stem), (
                 f"{path.name}: run `python -m lib.book.parameters --write`"
+            )
     assert set(parameters.CHAPTERS) == {c.stem for c in chapters.all_chapters()}
 
 
@@ -580,8 +658,13 @@ def test_publishing_outputs_do_not_make_the_next_run_dirty(tmp_path, monkeypatch
 
     (tmp_path / "book" / "results" / "01").mkdir(parents=True)
     (tmp_path / "lib").mkdir()
-    files = {"book/01.ipynb": "{}", "book/results/01/results.json": "{}", "book/scorecard.md": "#",
-             "book/01.py": "# source", "lib/a.py": "x = 1"}
+    files = {
+        "book/01.ipynb": "{}",
+        "book/results/01/results.json": "{}",
+        "book/scorecard.md": "#",
+        "book/01.py": "# source",
+        "lib/a.py": "x = 1",
+    }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     git("init", "-q")

@@ -14,8 +14,16 @@ from lib.science.params import ParameterError
 from lib.science.provenance import REPO_ROOT
 from tests.helpers import write_mirror
 
-PER_LAYER_KEYS = {"layer", "anisotropy", "anisotropy_sd", "self_sim", "self_sim_adj", "intra_sim", "intra_sim_adj",
-                  "norm"}
+PER_LAYER_KEYS = {
+    "layer",
+    "anisotropy",
+    "anisotropy_sd",
+    "self_sim",
+    "self_sim_adj",
+    "intra_sim",
+    "intra_sim_adj",
+    "norm",
+}
 CHAPTERS = chapters.sources()
 
 
@@ -58,7 +66,7 @@ def test_every_chapter_declares_its_scales_and_ci_scale(source):
     assert {"smoke", "pocket", "paper"} <= set(chapter.scales)
     nb = execute.parameterized(chapter, "smoke")
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and "scale = \"smoke\"" in injected[0].source
+    assert len(injected) == 1 and 'scale = "smoke"' in injected[0].source
 
 
 def test_assignments_parse_as_yaml_except_for_strings():
@@ -119,8 +127,17 @@ def test_an_mpnet_style_local_model_runs_unchanged(mirror, tmp_path):
     enc = models.load("tiny-random-mpnet", "cpu")
     enc.model.save_pretrained(tmp_path / "mpnet")
     enc.tokenizer.save_pretrained(tmp_path / "mpnet")
-    out = run("01", "smoke", {"model": str(tmp_path / "mpnet"), "data_dir": str(mirror),
-                              "out_dir": str(tmp_path / "out"), "n_samples": 20, "special_in_vocab": False})
+    out = run(
+        "01",
+        "smoke",
+        {
+            "model": str(tmp_path / "mpnet"),
+            "data_dir": str(mirror),
+            "out_dir": str(tmp_path / "out"),
+            "n_samples": 20,
+            "special_in_vocab": False,
+        },
+    )
     doc = _results(out)
     model = doc["provenance"]["models"][0]
     assert model["pad_id"] == 1 and model["kind"] == "local" and str(tmp_path) not in model["source"]
@@ -131,20 +148,26 @@ def test_an_mpnet_style_local_model_runs_unchanged(mirror, tmp_path):
     assert headline != pytest.approx(metrics["self_sim_variants"]["as released"], abs=1e-6)
 
 
-@pytest.mark.parametrize("override,needle", [
-    ({"seeds": []}, "`seeds` = []"),
-    ({"n_samples": -3}, "`n_samples` = -3"),
-    ({"column": "sentence3"}, "`column` = 'sentence3'"),
-    ({"model": "no-such-org/no-such-model"}, "`model` = 'no-such-org/no-such-model'"),
-    ({"device": "cuda:7"}, "`device` = 'cuda:7'"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        ({"seeds": []}, "`seeds` = []"),
+        ({"n_samples": -3}, "`n_samples` = -3"),
+        ({"column": "sentence3"}, "`column` = 'sentence3'"),
+        ({"model": "no-such-org/no-such-model"}, "`model` = 'no-such-org/no-such-model'"),
+        ({"device": "cuda:7"}, "`device` = 'cuda:7'"),
+    ],
+)
 def test_bad_parameters_fail_in_the_checking_cell(mirror, tmp_path, override, needle):
     with pytest.raises(PapermillExecutionError) as err:
         run("01", "smoke", {"data_dir": str(mirror), "out_dir": str(tmp_path / "bad"), **override})
     assert err.value.ename == "ParameterError" and needle in err.value.evalue
     executed = nbformat.read(tmp_path / "bad" / "01_geometry_table.ipynb", 4)
-    failed = [c for c in executed.cells if c.cell_type == "code" and any(o.get("output_type") == "error"
-                                                                         for o in c.get("outputs", []))]
+    failed = [
+        c
+        for c in executed.cells
+        if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
     assert len(failed) == 1 and "parameters.collect(" in failed[0].source  # the checking cell, before any encoding
     assert not (tmp_path / "bad" / "results.json").exists()
 
@@ -193,11 +216,13 @@ def test_publish_replaces_page_and_results_only_after_a_clean_run(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
     source = book / "01_demo.py"
-    text = ('# %% tags=["parameters"]\nvalue: int = 3\nout_dir: str = ""\n\n'
-            '# %%\nimport os\nfrom lib.book import records\n'
-            'records.write(os.environ["SRL_RUN_DIR"], "01_demo", '  # the folder publish hands the run
-            '["F0"], {"value": value}, {"x": value}, {"started_at": "t"}, [records.within("F0", "x", value, 3, 0)])'
-            '\nassert value == 3\n')
+    text = (
+        '# %% tags=["parameters"]\nvalue: int = 3\nout_dir: str = ""\n\n'
+        "# %%\nimport os\nfrom lib.book import records\n"
+        'records.write(os.environ["SRL_RUN_DIR"], "01_demo", '  # the folder publish hands the run
+        '["F0"], {"value": value}, {"x": value}, {"started_at": "t"}, [records.within("F0", "x", value, 3, 0)])'
+        "\nassert value == 3\n"
+    )
     source.write_text(text)
     jupytext.write(jupytext.read(source), book / "01_demo.ipynb")  # the old, unexecuted page
     published = book / "results"

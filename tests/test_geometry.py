@@ -85,8 +85,11 @@ def test_plan_counts_padding_like_the_padded_matrix(pad_id):
     assert dict(zip(plan.vocab_ids.tolist(), plan.counts.tolist())) == expected
     slot = {w: k for k, w in enumerate(plan.vocab_ids.tolist())}
     # first occurrences: id 7 at position 1 in sentence 0 (not 3); pad at each shorter sentence's length
-    occ = {(s, int(plan.vocab_ids[plan.occ_slot[r]])): int(plan.occ_pos[r])
-           for s in range(4) for r in range(plan.occ_ptr[s], plan.occ_ptr[s + 1])}
+    occ = {
+        (s, int(plan.vocab_ids[plan.occ_slot[r]])): int(plan.occ_pos[r])
+        for s in range(4)
+        for r in range(plan.occ_ptr[s], plan.occ_ptr[s + 1])
+    }
     assert occ[(0, 7)] == 1 and occ[(3, 9)] == 3 and occ[(3, 8)] == 1
     assert {s: occ[(s, pad_id)] for s in range(4) if (s, pad_id) in occ} == {0: 5, 1: 3, 2: 3}
     assert plan.contexts[slot[pad_id]] == 3  # the longest sentence has no padding
@@ -128,8 +131,7 @@ def _compare(geo, ref, atol):
         for w, v in ref["self_sim_per_id"][layer].items():
             assert ours[w] == pytest.approx(v, abs=atol)
             row = int(np.searchsorted(geo.vocab_ids[geo.measured], w))
-            assert np.allclose(geo.contributions(layer)[row], ref["contributions"][layer][w], atol=atol,
-                               equal_nan=True)
+            assert np.allclose(geo.contributions(layer)[row], ref["contributions"][layer][w], atol=atol, equal_nan=True)
     assert np.allclose(geo.intra_sim, ref["intra_sim"], atol=atol)
     assert np.allclose(geo.norm, ref["norm"], rtol=1e-6)
     assert np.allclose(geo.anisotropy_per_seed, ref["anisotropy_per_seed"], atol=atol)
@@ -142,8 +144,11 @@ def test_streaming_metrics_match_the_loop_reference(pad_id, batch_size):
     rng = np.random.default_rng(10 + pad_id)
     n_states, d = 3, 12
     embed = rng.normal(size=(200, d))
-    hidden = embed[padded][None] + 0.7 * rng.normal(size=(n_states, *padded.shape, d)) + np.arange(n_states)[
-        :, None, None, None]  # layer-dependent offset: growing anisotropy
+    hidden = (
+        embed[padded][None]
+        + 0.7 * rng.normal(size=(n_states, *padded.shape, d))
+        + np.arange(n_states)[:, None, None, None]
+    )  # layer-dependent offset: growing anisotropy
     lengths = [len(t) for t in token_ids]
     samples = [sample_tokens(np.array(lengths), 25, n_states, s) for s in (0, 1, 2)]
     geo = _stream(hidden.astype(np.float32), token_ids, pad_id, samples, batch_size)
@@ -160,14 +165,14 @@ def test_streaming_metrics_match_the_loop_reference(pad_id, batch_size):
         assert record["rogue_top_dims"][0] == int(mean_c.argmax())
         per_id = np.array(list(ref["contributions"][layer].values()))
         assert geo.rogue_shares(1, "per_token")[layer] == pytest.approx(per_id.max(1).mean(), abs=1e-6)
-        assert geo.rogue_shares(3, "per_token")[layer] == pytest.approx(np.sort(per_id, 1)[:, -3:].sum(1).mean(),
-                                                                         abs=1e-6)
+        assert geo.rogue_shares(3, "per_token")[layer] == pytest.approx(
+            np.sort(per_id, 1)[:, -3:].sum(1).mean(), abs=1e-6
+        )
     # the layer means and the quirk switches agree with the reference's own vocabulary filters
     for pad_in, special_in in [(True, True), (False, True), (False, False)]:
         drop = set() if pad_in else {pad_id}
         drop |= set() if special_in else {101, 102}
-        expect = [np.mean([v for w, v in ref["self_sim_per_id"][l].items() if w not in drop])
-                  for l in range(n_states)]
+        expect = [np.mean([v for w, v in ref["self_sim_per_id"][l].items() if w not in drop]) for l in range(n_states)]
         geo.special_ids = [101, 102, pad_id]
         assert np.allclose(geo.self_sim(pad_in, special_in), expect, atol=1e-6)
 
@@ -196,8 +201,9 @@ def test_analyse_matches_the_authors_padded_layout(name):
     padded = pad_matrix(token_ids, encoder.pad_id)
     mask = (np.arange(padded.shape[1])[None, :] < np.array([len(t) for t in token_ids])[:, None]).astype(int)
     with torch.inference_mode():
-        out = encoder.model(input_ids=torch.as_tensor(padded), attention_mask=torch.as_tensor(mask),
-                            output_hidden_states=True)
+        out = encoder.model(
+            input_ids=torch.as_tensor(padded), attention_mask=torch.as_tensor(mask), output_hidden_states=True
+        )
     hidden = [h.numpy() for h in out.hidden_states]
     samples = [sample_tokens(np.array([len(t) for t in token_ids]), 20, len(hidden), s) for s in (0, 1)]
     ref = loop_metrics(hidden, padded, [len(t) for t in token_ids], samples)
@@ -205,14 +211,31 @@ def test_analyse_matches_the_authors_padded_layout(name):
     _compare(geo, ref, atol=2e-5)
     table = geo.per_layer()
     assert [r["layer"] for r in table] == list(range(encoder.n_layers + 1))
-    assert {"layer", "anisotropy", "anisotropy_sd", "self_sim", "self_sim_adj", "intra_sim", "intra_sim_adj",
-            "norm"} <= table[0].keys()
+    assert {
+        "layer",
+        "anisotropy",
+        "anisotropy_sd",
+        "self_sim",
+        "self_sim_adj",
+        "intra_sim",
+        "intra_sim_adj",
+        "norm",
+    } <= table[0].keys()
 
 
 def test_released_rounding_of_ids():
-    geo = geometry.Geometry(np.array([3, 4]), np.array([5, 5]), np.array([2, 2]),
-                            np.array([[0.12345, 0.98765]]), np.zeros((1, 2, 2)), np.zeros(1), np.ones(1),
-                            np.zeros((1, 1)), [0], pad_id=0)
+    geo = geometry.Geometry(
+        np.array([3, 4]),
+        np.array([5, 5]),
+        np.array([2, 2]),
+        np.array([[0.12345, 0.98765]]),
+        np.zeros((1, 2, 2)),
+        np.zeros(1),
+        np.ones(1),
+        np.zeros((1, 1)),
+        [0],
+        pad_id=0,
+    )
     assert geo.self_sim(decimals=3)[0] == pytest.approx((0.123 + 0.988) / 2)
     assert geo.self_sim()[0] == pytest.approx((0.12345 + 0.98765) / 2)
 
@@ -236,8 +259,11 @@ def test_a_pad_id_in_the_text_is_one_first_occurrence_not_two(pad_id):
     plan = plan_tokens(ids, pad_id, min_count=3)
     padded = pad_matrix(ids, pad_id)
     slot = {w: k for k, w in enumerate(plan.vocab_ids[plan.measured].tolist())}
-    occ = [(s, int(plan.occ_slot[r]), int(plan.occ_pos[r])) for s in range(4)
-           for r in range(plan.occ_ptr[s], plan.occ_ptr[s + 1])]
+    occ = [
+        (s, int(plan.occ_slot[r]), int(plan.occ_pos[r]))
+        for s in range(4)
+        for r in range(plan.occ_ptr[s], plan.occ_ptr[s + 1])
+    ]
     pads = [(s, p) for s, k, p in occ if k == slot[pad_id]]
     expect = [(s, list(row).index(pad_id)) for s, row in enumerate(padded.tolist()) if pad_id in row]
     assert pads == expect  # one per sentence holding the id, at the released position
@@ -264,8 +290,18 @@ def test_rogue_readings_on_constructed_tokens():
     a[:, 0], b[:, 1] = 5.0, 5.0
     units = [x + 0.01 * gen.normal(size=x.shape) for x in (a, b)]
     unit_sum = np.stack([(u / np.linalg.norm(u, axis=1, keepdims=True)).sum(0) for u in units])[None]
-    geo = geometry.Geometry(np.array([10, 11]), np.array([n, n]), np.array([n, n]), np.zeros((1, 2)), unit_sum,
-                            np.zeros(1), np.ones(1), np.zeros((1, 1)), [0], pad_id=0)
+    geo = geometry.Geometry(
+        np.array([10, 11]),
+        np.array([n, n]),
+        np.array([n, n]),
+        np.zeros((1, 2)),
+        unit_sum,
+        np.zeros(1),
+        np.ones(1),
+        np.zeros((1, 1)),
+        [0],
+        pad_id=0,
+    )
     assert geo.rogue_shares(1, "mean_vector")[0] == pytest.approx(0.5, abs=0.01)
     assert geo.rogue_shares(2, "mean_vector")[0] == pytest.approx(1.0, abs=0.01)
     assert geo.rogue_shares(1, "per_token")[0] == pytest.approx(1.0, abs=0.01)
@@ -294,9 +330,11 @@ def test_isoscore_matches_the_authors_package():
     from lib.science.isotropy import isoscore
 
     gen = torch.Generator().manual_seed(5)
-    clouds = [torch.randn(1500, 12, generator=gen),  # isotropic: close to 1
-              torch.randn(400, 24, generator=gen) * torch.linspace(0.05, 3, 24),
-              torch.randn(200, 6, generator=gen) @ torch.randn(6, 6, generator=gen)]
+    clouds = [
+        torch.randn(1500, 12, generator=gen),  # isotropic: close to 1
+        torch.randn(400, 24, generator=gen) * torch.linspace(0.05, 3, 24),
+        torch.randn(200, 6, generator=gen) @ torch.randn(6, 6, generator=gen),
+    ]
     for x in clouds:
         assert isoscore(x) == pytest.approx(float(authors.IsoScore(x.numpy())), abs=1e-5)
     assert isoscore(clouds[0]) > 0.99
@@ -312,8 +350,9 @@ def test_isoscore_per_layer_uses_each_seeds_tokens():
     # the stored vectors are the sampled tokens: their mean pairwise cosine is each seed's anisotropy
     for k in range(2):
         for layer in range(3):
-            assert mean_pairwise_cosine(torch.as_tensor(geo.sample_vectors[k, layer])) == \
-                pytest.approx(geo.anisotropy_per_seed[k, layer], abs=1e-6)
+            assert mean_pairwise_cosine(torch.as_tensor(geo.sample_vectors[k, layer])) == pytest.approx(
+                geo.anisotropy_per_seed[k, layer], abs=1e-6
+            )
     assert geo.isoscore_per_seed().shape == (2, 3)
     assert all(0 <= r["isoscore"] <= 1 for r in geo.per_layer())
 

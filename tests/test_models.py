@@ -111,3 +111,28 @@ def test_wordpiece_tokenizer_from_the_vocabulary_has_real_ids():
     tok = tiny.bert_tokenizer()
     assert len(tok) == 30522 and tok.pad_token_id == 0 and tok.mask_token_id == 103
     assert tok("Hello, world!")["input_ids"] == [101, 7592, 1010, 2088, 999, 102]
+
+
+def test_pocket_bert_loads_as_float32_everywhere():
+    """The committed weights stay float16 on disk (their hash identifies runs), but the config says float32, so a
+    plain transformers or sentence-transformers load -- what a baseline or a reader does -- gives float32."""
+    import json
+
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModel
+
+    from lib.science.files import sha256_file
+
+    folder = models.resolve("pocket-bert").path
+    record = json.loads((models.POCKET["pocket-bert"] / "record.json").read_text())
+    assert sha256_file(models.POCKET["pocket-bert"] / "model.safetensors") == record["weights_file_sha256"]
+    assert json.loads((models.POCKET["pocket-bert"] / "config.json").read_text())["dtype"] == "float32"
+    plain = AutoModel.from_pretrained(folder)
+    assert {p.dtype for p in plain.parameters()} == {torch.float32}
+    st = SentenceTransformer(folder, device="cpu")
+    assert {p.dtype for p in st.parameters()} == {torch.float32}
+    ours = models.load("pocket-bert", "cpu")
+    assert {p.dtype for p in ours.model.parameters()} == {torch.float32}
+    batch = ours.tokenizer(["a small test"], return_tensors="pt")
+    with torch.inference_mode():  # the same float32 numbers as the library's own loader
+        assert torch.equal(plain.eval()(**batch).last_hidden_state, ours.model(**batch).last_hidden_state)

@@ -15,8 +15,9 @@ def test_summed_lr_of_the_linear_schedule():
     assert movement.summed_lr(1.0, 4) == pytest.approx(1 + 0.75 + 0.5 + 0.25)
     assert movement.summed_lr(3e-5, 250) == pytest.approx(3e-5 * 251 / 2)  # about 0.0038: the old pocket run
     assert movement.summed_lr(3e-5, 15625) == pytest.approx(0.2344, abs=1e-4)  # SimCSE's epoch
-    assert movement.summed_lr(1.0, 10, warmup=5) == \
-        pytest.approx(sum(t / 5 for t in range(5)) + sum((10 - t) / 5 for t in range(5, 10)))
+    assert movement.summed_lr(1.0, 10, warmup=5) == pytest.approx(
+        sum(t / 5 for t in range(5)) + sum((10 - t) / 5 for t in range(5, 10))
+    )
     assert movement.summed_lr(1.0, 100, upto=10) == pytest.approx(sum((100 - t) / 100 for t in range(10)))
 
 
@@ -37,36 +38,44 @@ def test_relative_change_and_the_last_layernorm():
 
 
 def _run(pooling, lr, dropout, steps, best):
-    return {"status": "finished", "best": {"stsb_dev": best, "step": 25}, "evals": [{"stsb_dev": 50.0}],
-            "params": {}}
+    return {"status": "finished", "best": {"stsb_dev": best, "step": 25}, "evals": [{"stsb_dev": 50.0}], "params": {}}
 
 
 def test_the_grid_picks_by_stsb_dev_per_pooling_and_prefers_the_shorter_run_on_ties():
     grid = selection.Grid(lrs=(1e-4, 3e-4), dropouts=(0.1,), steps=(10, 40), keep=1, poolings=("cls", "avg"))
-    stage1 = {selection.key(p): _run(p["pooling"], p["lr"], p["dropout"], 10, {1e-4: 60.0, 3e-4: 61.0}[p["lr"]])
-              for p in grid.stage1()}
+    stage1 = {
+        selection.key(p): _run(p["pooling"], p["lr"], p["dropout"], 10, {1e-4: 60.0, 3e-4: 61.0}[p["lr"]])
+        for p in grid.stage1()
+    }
     assert grid.chosen(stage1) == {"cls": None, "avg": None}  # stage 2 has not run
     stage2 = grid.stage2(stage1)
     assert [(p["pooling"], p["lr"], p["max_steps"]) for p in stage2] == [("cls", 3e-4, 40), ("avg", 3e-4, 40)]
-    done = {**stage1, **{selection.key(p): _run(p["pooling"], p["lr"], p["dropout"], 40,
-                                                 61.0 if p["pooling"] == "cls" else 62.5) for p in stage2}}
+    done = {
+        **stage1,
+        **{
+            selection.key(p): _run(p["pooling"], p["lr"], p["dropout"], 40, 61.0 if p["pooling"] == "cls" else 62.5)
+            for p in stage2
+        },
+    }
     chosen = grid.chosen(done)
     assert (chosen["cls"]["max_steps"], chosen["cls"]["lr"]) == (10, 3e-4)  # a tie: the shorter run
     assert (chosen["avg"]["max_steps"], chosen["avg"]["best_stsb_dev"]) == (40, 62.5)
 
 
 def test_verdicts_per_variant_and_the_generated_sentence():
-    checks = [records.above("F1", "a", 1, 0, variant="avg"), records.above("F1", "b", 1, 0, variant="avg"),
-              records.above("F1", "a", 0, 1, variant="cls"), records.untestable("F7", "norm", "the schedule cannot "
-                                                                                 "move it", variant="cls")]
+    checks = [
+        records.above("F1", "a", 1, 0, variant="avg"),
+        records.above("F1", "b", 1, 0, variant="avg"),
+        records.above("F1", "a", 0, 1, variant="cls"),
+        records.untestable("F7", "norm", "the schedule cannot move it", variant="cls"),
+    ]
     assert explain.verdicts(checks, "F1") == {"avg": "reproduced", "cls": "not"}
     assert explain.verdicts(checks, "F7") == {"cls": "untestable"}
     text = explain.paragraph(checks, ["F1", "F7"], {"F1": "anisotropy falls with avg"})
     assert "F1 reproduces with `avg` pooling; it does not reproduce with `cls` pooling." in text
     assert "Anisotropy falls with avg." in text and "The schedule cannot move it." in text
     assert records.verdict([records.untestable("F7", "x", "why")]) == "untestable"
-    assert list(explain.checks_table(checks).columns) == ["finding", "pooling", "claim", "measured", "bound",
-                                                         "verdict"]
+    assert list(explain.checks_table(checks).columns) == ["finding", "pooling", "claim", "measured", "bound", "verdict"]
 
 
 def _record(values):

@@ -21,13 +21,21 @@ STAND_INS = {  # hub id -> the built-in shape it stands in with
     "sentence-transformers/all-MiniLM-L6-v2": "tiny-random-bert",
     "sentence-transformers/all-mpnet-base-v2": "tiny-random-mpnet",
 }
-SMALL_SIMCSE = dict(max_steps=12, n_sentences=200, eval_pairs=40, eval_steps=6, snapshot_sentences=40,
-                    checkpoint_steps=12)  # 12 steps: snapshots at 0, 10 and 12
+SMALL_SIMCSE = dict(
+    max_steps=12, n_sentences=200, eval_pairs=40, eval_steps=6, snapshot_sentences=40, checkpoint_steps=12
+)  # 12 steps: snapshots at 0, 10 and 12
 SMALL = {
     "01_geometry_table": dict(max_sentences=40, n_samples=20, seeds=[0, 1]),
-    "02_pocket_plm": dict(max_sentences=40, n_samples=20, seeds=[0, 1], grid_lrs=[1e-4], grid_dropouts=[0.1],
-                          grid_steps=[2, 3], grid_keep=1, simcse=dict(n_sentences=200, eval_pairs=40,
-                                                                       snapshot_sentences=40)),
+    "02_pocket_plm": dict(
+        max_sentences=40,
+        n_samples=20,
+        seeds=[0, 1],
+        grid_lrs=[1e-4],
+        grid_dropouts=[0.1],
+        grid_steps=[2, 3],
+        grid_keep=1,
+        simcse=dict(n_sentences=200, eval_pairs=40, snapshot_sentences=40),
+    ),
     "03_plm_vs_cl": dict(max_sentences=40, n_samples=20, seeds=[0, 1, 2]),
     "04_contextualization": dict(max_sentences=40, n_samples=20, seeds=[0, 1, 2], bootstrap=50),
     "05_learning_dynamics": dict(train_seeds=[0], poolings=["cls"], simcse=SMALL_SIMCSE),
@@ -68,8 +76,7 @@ def test_the_paper_preset_runs_end_to_end(name, hub_cache, tmp_path, monkeypatch
     monkeypatch.setenv("SRL_OUT_DIR", str(tmp_path / "runs"))
     assert os.environ.get("SRL_DATA_DIR"), "the paper path reads the data mirror here (the hub is off)"
     chapter = chapters.find(name)
-    out = execute.run(chapter, "paper", dict(SMALL[name], device="cpu", out_dir=str(tmp_path / "run")),
-                      progress=False)
+    out = execute.run(chapter, "paper", dict(SMALL[name], device="cpu", out_dir=str(tmp_path / "run")), progress=False)
     doc = json.loads((out / "results.json").read_text())
     assert doc["params"]["scale"] == "paper" and doc["chapter"] == name
     named = json.dumps(doc["provenance"].get("models", [])) + json.dumps(doc["params"])

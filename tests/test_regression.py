@@ -35,14 +35,19 @@ def reference_numbers(encoder) -> dict:
     lengths = [len(t) for t in token_ids]
     mask = (np.arange(ids.shape[1])[None, :] < np.array(lengths)[:, None]).astype(np.int64)
     with torch.inference_mode():
-        out = encoder.model(input_ids=torch.as_tensor(ids), attention_mask=torch.as_tensor(mask),
-                            output_hidden_states=True)
+        out = encoder.model(
+            input_ids=torch.as_tensor(ids), attention_mask=torch.as_tensor(mask), output_hidden_states=True
+        )
     hidden = [h.numpy() for h in out.hidden_states]
     samples = [occurrences.sample_tokens(np.array(lengths), N_SAMPLES, len(hidden), s) for s in SEEDS]
     ref = loop_metrics(hidden, ids, lengths, samples)
     self_sim = [float(np.mean(list(layer.values()))) for layer in ref["self_sim_per_id"]]
-    return dict(self_sim=self_sim, intra_sim=ref["intra_sim"], norm=ref["norm"],
-                anisotropy=np.mean(ref["anisotropy_per_seed"], axis=0).tolist())
+    return dict(
+        self_sim=self_sim,
+        intra_sim=ref["intra_sim"],
+        norm=ref["norm"],
+        anisotropy=np.mean(ref["anisotropy_per_seed"], axis=0).tolist(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +58,12 @@ def minilm():
 def test_geometry_matches_the_loop_reference_on_minilm(minilm):
     geo = geometry.analyse(minilm, SENTENCES, SEEDS, n_samples=N_SAMPLES, batch_size=7, progress=False)
     ref = reference_numbers(minilm)
-    for key, ours in (("self_sim", geo.self_sim()), ("intra_sim", geo.intra_sim), ("norm", geo.norm),
-                      ("anisotropy", geo.anisotropy)):
+    for key, ours in (
+        ("self_sim", geo.self_sim()),
+        ("intra_sim", geo.intra_sim),
+        ("norm", geo.norm),
+        ("anisotropy", geo.anisotropy),
+    ):
         assert np.allclose(ours, ref[key], atol=1e-5, rtol=1e-6), key
 
 
@@ -62,8 +71,12 @@ def test_minilm_per_layer_values_are_pinned(minilm):
     geo = geometry.analyse(minilm, SENTENCES, SEEDS, n_samples=N_SAMPLES, batch_size=16, progress=False)
     pinned = json.loads(PINNED.read_text())
     assert len(pinned["self_sim"]) == minilm.n_layers + 1
-    for key, ours in (("self_sim", geo.self_sim()), ("intra_sim", geo.intra_sim), ("norm", geo.norm),
-                      ("anisotropy", geo.anisotropy)):
+    for key, ours in (
+        ("self_sim", geo.self_sim()),
+        ("intra_sim", geo.intra_sim),
+        ("norm", geo.norm),
+        ("anisotropy", geo.anisotropy),
+    ):
         assert np.allclose(ours, pinned[key], atol=1e-4, rtol=0), (key, ours, pinned[key])
 
 

@@ -10,7 +10,7 @@ from lib import sweep as command
 from lib.book import chapters, sweep
 from lib.science.params import ParameterError
 
-DEMO = '''# %% tags=["parameters"]
+DEMO = """# %% tags=["parameters"]
 value: int = 3
 label: str = "a"
 out_dir: str = ""
@@ -22,7 +22,7 @@ params = dict(value=value, label=label, out_dir=out_dir, scale=scale)
 folder = identity.run_dir("01_demo", params, out_dir)
 records.write(folder, "01_demo", ["F0"], params, {"headlines": {"F0": f"value {value}"}}, {})
 assert value != 13, "thirteen is unlucky"
-'''
+"""
 
 
 @pytest.fixture
@@ -39,8 +39,12 @@ def test_grids_are_parsed_and_checked(demo):
     declared = demo.declared()
     assert sweep.parse_grid(["value=1,2", "label=x"], declared) == {"value": [1, 2], "label": ["x"]}
     assert sweep.parse_grid(["value=[1, 2]"], declared) == {"value": [1, 2]}
-    assert sweep.points({"a": [1, 2], "b": ["x", "y"]}) == [dict(a=1, b="x"), dict(a=1, b="y"), dict(a=2, b="x"),
-                                                           dict(a=2, b="y")]
+    assert sweep.points({"a": [1, 2], "b": ["x", "y"]}) == [
+        dict(a=1, b="x"),
+        dict(a=1, b="y"),
+        dict(a=2, b="x"),
+        dict(a=2, b="y"),
+    ]
     with pytest.raises(ParameterError, match="name=v1,v2"):
         sweep.parse_grid(["value"], declared)
     with pytest.raises(ParameterError, match="given twice"):
@@ -66,11 +70,13 @@ def test_points_run_once_in_their_own_folders_and_failures_do_not_stop_the_rest(
 
 def test_the_submitit_engine_runs_points_as_local_jobs(demo):
     pytest.importorskip("submitit")
-    done = sweep.sweep(demo, None, {"label": ["b", "c"]}, workers=2, engine="submitit", cluster="local",
-                       log=lambda *a: None)
+    done = sweep.sweep(
+        demo, None, {"label": ["b", "c"]}, workers=2, engine="submitit", cluster="local", log=lambda *a: None
+    )
     assert [p.status for p in done] == ["ran", "ran"]
-    assert all(json.loads((p.folder / "results.json").read_text())["params"]["label"] == p.overrides["label"]
-               for p in done)
+    assert all(
+        json.loads((p.folder / "results.json").read_text())["params"]["label"] == p.overrides["label"] for p in done
+    )
 
 
 def test_the_command_line_on_a_real_chapter(capsys):

@@ -32,10 +32,16 @@ def smoke(mirror, **extra):
 def test_parameters_are_checked_before_any_compute():
     p = training.resolve_params("simcse", {"scale": "smoke"})
     assert p["model"] == "tiny-random-bert" and p["pooling"] == "cls" and p["temperature"] == 0.05
-    for bad, needle in [({"temperature": 0}, "`temperature` = 0"), ({"pooling": "max"}, "`pooling` = 'max'"),
-                        ({"lr": -1.0}, "`lr` = -1.0"), ({"batch_size": 1}, "`batch_size` = 1"),
-                        ({"tau": 0.1}, "`tau` = 0.1 .* no such parameter"), ({"seed": "x"}, "`seed` = 'x'"),
-                        ({"device": "tpu"}, "`device` = 'tpu'"), ({"snapshot_steps": "often"}, "snapshot_steps")]:
+    for bad, needle in [
+        ({"temperature": 0}, "`temperature` = 0"),
+        ({"pooling": "max"}, "`pooling` = 'max'"),
+        ({"lr": -1.0}, "`lr` = -1.0"),
+        ({"batch_size": 1}, "`batch_size` = 1"),
+        ({"tau": 0.1}, "`tau` = 0.1 .* no such parameter"),
+        ({"seed": "x"}, "`seed` = 'x'"),
+        ({"device": "tpu"}, "`device` = 'tpu'"),
+        ({"snapshot_steps": "often"}, "snapshot_steps"),
+    ]:
         with pytest.raises(ParameterError, match=needle):
             training.resolve_params("simcse", {"scale": "smoke", **bad})
     with pytest.raises(ParameterError, match="`model` = 'L3-H10-A3'"):
@@ -98,8 +104,11 @@ def test_masked_loss_equals_the_stock_loss_and_gradients():
     from transformers import BertConfig, BertForMaskedLM
 
     torch.manual_seed(0)
-    model = BertForMaskedLM(BertConfig(vocab_size=500, hidden_dropout_prob=0, attention_probs_dropout_prob=0,
-                                       **parse_shape("L2-H32-A2-I64")))
+    model = BertForMaskedLM(
+        BertConfig(
+            vocab_size=500, hidden_dropout_prob=0, attention_probs_dropout_prob=0, **parse_shape("L2-H32-A2-I64")
+        )
+    )
     ids = torch.randint(5, 500, (4, 12))
     mask = torch.ones_like(ids)
     inputs, selected, labels = select(ids, mask, torch.tensor([0]), 500, 3, 0.3, torch.Generator().manual_seed(1))
@@ -152,8 +161,10 @@ def test_fast_dropout_is_dropout():
     ids = torch.tensor([[101, 2054, 2003, 102, 0], [101, 2054, 102, 0, 0]])
     mask = (ids != 0).long()
     with torch.no_grad():
-        assert torch.equal(stock(input_ids=ids, attention_mask=mask).last_hidden_state,
-                           swapped(input_ids=ids, attention_mask=mask).last_hidden_state)
+        assert torch.equal(
+            stock(input_ids=ids, attention_mask=mask).last_hidden_state,
+            swapped(input_ids=ids, attention_mask=mask).last_hidden_state,
+        )
         swapped.train()  # dropout on: two passes differ, pad keys stay masked (the first sentence ignores them)
         a = swapped(input_ids=ids, attention_mask=mask).last_hidden_state
         b = swapped(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -163,8 +174,9 @@ def test_fast_dropout_is_dropout():
                 module.p = 1e-12  # nothing dropped, yet through the training path: equals the stock model
         stock.config._attn_implementation = "eager"
         out = swapped(input_ids=ids, attention_mask=mask).last_hidden_state
-        assert torch.allclose(out[mask.bool()], stock(input_ids=ids, attention_mask=mask)
-                              .last_hidden_state[mask.bool()], atol=1e-5)
+        assert torch.allclose(
+            out[mask.bool()], stock(input_ids=ids, attention_mask=mask).last_hidden_state[mask.bool()], atol=1e-5
+        )
 
 
 def test_poolings():
@@ -193,8 +205,12 @@ def test_token_classes():
 
 # --------------------------------------------------------------------------------------------- runs
 def test_a_smoke_simcse_run_records_everything(mirror, tmp_path):
-    record = training.train("simcse", smoke(mirror, max_steps=12, eval_steps=4, checkpoint_steps=6,
-                                            snapshot_steps=[0, 6, 12]), tmp_path / "run", progress=False)
+    record = training.train(
+        "simcse",
+        smoke(mirror, max_steps=12, eval_steps=4, checkpoint_steps=6, snapshot_steps=[0, 6, 12]),
+        tmp_path / "run",
+        progress=False,
+    )
     assert record["status"] == "finished" and record["step"] == 12
     assert [e["step"] for e in record["evals"]] == [0, 4, 8, 12]
     assert record["evals"][0]["loss"] is None and all(e["loss"] > 0 for e in record["evals"][1:])
@@ -210,17 +226,30 @@ def test_a_smoke_simcse_run_records_everything(mirror, tmp_path):
     assert not best.model.training
     # the same command again: finished, nothing retrained
     mtime = (tmp_path / "run" / "checkpoint.pt").stat().st_mtime_ns
-    again = training.train("simcse", smoke(mirror, max_steps=12, eval_steps=4, checkpoint_steps=6,
-                                           snapshot_steps=[0, 6, 12]), tmp_path / "run", progress=False)
+    again = training.train(
+        "simcse",
+        smoke(mirror, max_steps=12, eval_steps=4, checkpoint_steps=6, snapshot_steps=[0, 6, 12]),
+        tmp_path / "run",
+        progress=False,
+    )
     assert again == record and (tmp_path / "run" / "checkpoint.pt").stat().st_mtime_ns == mtime
     with pytest.raises(training.TrainingError, match="other parameters .* temperature"):
-        training.train("simcse", smoke(mirror, max_steps=12, eval_steps=4, checkpoint_steps=6,
-                                       snapshot_steps=[0, 6, 12], temperature=0.1), tmp_path / "run", progress=False)
+        training.train(
+            "simcse",
+            smoke(mirror, max_steps=12, eval_steps=4, checkpoint_steps=6, snapshot_steps=[0, 6, 12], temperature=0.1),
+            tmp_path / "run",
+            progress=False,
+        )
 
 
 def test_a_smoke_mlm_run(mirror, tmp_path):
-    record = training.train("mlm", smoke(mirror, heldout=50, max_steps=6, eval_steps=3), tmp_path / "plm",
-                            progress=False, cache_dir=tmp_path / "cache")
+    record = training.train(
+        "mlm",
+        smoke(mirror, heldout=50, max_steps=6, eval_steps=3),
+        tmp_path / "plm",
+        progress=False,
+        cache_dir=tmp_path / "cache",
+    )
     assert record["status"] == "finished" and 0 < record["baseline"]["accuracy"] < 1
     last = record["evals"][-1]
     assert {"heldout_loss", "heldout_accuracy", "stsb_dev", "stsb_dev_cls"} <= last.keys()
@@ -230,26 +259,61 @@ def test_a_smoke_mlm_run(mirror, tmp_path):
     config = json.loads((tmp_path / "plm" / "last" / "config.json").read_text())
     assert config["hidden_dropout_prob"] == 0.1 and config["architectures"] == ["BertForMaskedLM"]
     # SimCSE starts from it
-    record = training.train("simcse", smoke(mirror, model=str(tmp_path / "plm" / "last"), max_steps=4,
-                                            eval_steps=2, snapshot_steps="none"), tmp_path / "cl", progress=False)
+    record = training.train(
+        "simcse",
+        smoke(mirror, model=str(tmp_path / "plm" / "last"), max_steps=4, eval_steps=2, snapshot_steps="none"),
+        tmp_path / "cl",
+        progress=False,
+    )
     assert record["status"] == "finished"
 
 
 def test_a_nonfinite_loss_stops_with_a_clear_message(mirror, tmp_path):
     with pytest.raises(training.NonFiniteLoss, match="loss is nan at step 1"):
-        training.train("simcse", smoke(mirror, max_steps=4, temperature=1e-40, snapshot_steps="none"),
-                       tmp_path / "nan", progress=False)
+        training.train(
+            "simcse",
+            smoke(mirror, max_steps=4, temperature=1e-40, snapshot_steps="none"),
+            tmp_path / "nan",
+            progress=False,
+        )
     status = json.loads((tmp_path / "nan" / "train.json").read_text())
     assert status["status"] == "failed" and "lr" in status["error"] and not (tmp_path / "nan" / "last").exists()
 
 
 def _run(out_dir, mirror, *extra):
     env = dict(os.environ, SRL_DATA_DIR=str(mirror), HF_HUB_OFFLINE="1")
-    return subprocess.Popen([sys.executable, "-m", "lib.train", "simcse", "--out_dir", str(out_dir), "--scale",
-                             "smoke", "--quiet", "-p", "max_steps=24", "-p", "eval_steps=5", "-p",
-                             "checkpoint_steps=4", "-p", "precision=bf16", "-p", "n_sentences=0", "-p",
-                             "eval_pairs=0", "-p", "snapshot_steps=[0, 10, 24]", *extra],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lib.train",
+            "simcse",
+            "--out_dir",
+            str(out_dir),
+            "--scale",
+            "smoke",
+            "--quiet",
+            "-p",
+            "max_steps=24",
+            "-p",
+            "eval_steps=5",
+            "-p",
+            "checkpoint_steps=4",
+            "-p",
+            "precision=bf16",
+            "-p",
+            "n_sentences=0",
+            "-p",
+            "eval_pairs=0",
+            "-p",
+            "snapshot_steps=[0, 10, 24]",
+            *extra,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _step(out_dir) -> int:
@@ -307,11 +371,40 @@ def test_nothing_is_created_for_a_run_that_cannot_start(mirror, tmp_path):
 
 def test_two_cpu_processes_share_the_negatives(mirror, tmp_path):
     env = dict(os.environ, SRL_DATA_DIR=str(mirror), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_port", "29517", "-m", "lib.train", "simcse", "--out_dir", str(tmp_path / "ddp"),
-                           "--scale", "smoke", "--quiet", "-p", "max_steps=6", "-p", "eval_steps=3", "-p",
-                           "snapshot_steps=none", "-p", "n_sentences=0", "-p", "eval_pairs=0"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29517",
+            "-m",
+            "lib.train",
+            "simcse",
+            "--out_dir",
+            str(tmp_path / "ddp"),
+            "--scale",
+            "smoke",
+            "--quiet",
+            "-p",
+            "max_steps=6",
+            "-p",
+            "eval_steps=3",
+            "-p",
+            "snapshot_steps=none",
+            "-p",
+            "n_sentences=0",
+            "-p",
+            "eval_pairs=0",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((tmp_path / "ddp" / "train.json").read_text())
     assert record["status"] == "finished" and record["schedule"]["world_size"] == 2
@@ -345,9 +438,17 @@ def test_gathered_negatives_keep_the_local_gradient(monkeypatch):
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_the_cuda_path(mirror, tmp_path, precision):
     """SimCSE and MLM on a GPU with mixed precision (fp16: autocast and the gradient scaler, SimCSE's --fp16)."""
-    record = training.train("simcse", smoke(mirror, device="cuda", precision=precision, max_steps=6, eval_steps=3),
-                            tmp_path / "cl", progress=False)
+    record = training.train(
+        "simcse",
+        smoke(mirror, device="cuda", precision=precision, max_steps=6, eval_steps=3),
+        tmp_path / "cl",
+        progress=False,
+    )
     assert record["status"] == "finished" and record["provenance"]["device"]["gpu"]
-    record = training.train("mlm", smoke(mirror, device="cuda", precision=precision, heldout=50, max_steps=6,
-                                         eval_steps=3), tmp_path / "plm", progress=False)
+    record = training.train(
+        "mlm",
+        smoke(mirror, device="cuda", precision=precision, heldout=50, max_steps=6, eval_steps=3),
+        tmp_path / "plm",
+        progress=False,
+    )
     assert record["status"] == "finished" and np.isfinite(record["evals"][-1]["heldout_loss"])

@@ -5,8 +5,8 @@
 CPU rows: one lever at a time (dropout, peak learning rate) around a base recipe (a 4-layer, 256-dimensional
 BERT; 300 steps of 128 sentences; peak lr 1e-3, 6 % warm-up, no dropout, sentences of at most 64 tokens, bf16
 autocast), each trained through the engine (runs/train/..., reused when present) and measured the same way:
-held-out masked-token accuracy (2,000 held-out sentences) and STS-B dev. GPU rows: the runs of the lent H100 (tools/device_session.sh), read from its
-session bundle, and the committed pocket-bert record.
+held-out masked-token accuracy (2,000 held-out sentences) and STS-B dev. GPU rows: the runs of the lent H100
+(tools/device_session.sh), read from its session bundle, and the committed pocket-bert record.
 """
 
 from __future__ import annotations
@@ -22,22 +22,45 @@ sys.path.insert(0, str(ROOT))
 from lib.book import training_runs  # noqa: E402
 from lib.science.files import atomic_write_text  # noqa: E402
 
-BASE = dict(scale="pocket", model="L4-H256-A4-I1024", batch_size=128, max_steps=300, eval_steps=300, heldout=2000,
-            checkpoint_steps=300, lr=1e-3, dropout=0.0, max_len=64, device="cpu")
-LEVERS = [("base (L4/H256, lr 1e-3, no dropout, 64 tokens)", {}),
-          ("dropout 0.1 during pre-training", dict(dropout=0.1)),
-          ("peak lr 5e-4", dict(lr=5e-4))]
+BASE = dict(
+    scale="pocket",
+    model="L4-H256-A4-I1024",
+    batch_size=128,
+    max_steps=300,
+    eval_steps=300,
+    heldout=2000,
+    checkpoint_steps=300,
+    lr=1e-3,
+    dropout=0.0,
+    max_len=64,
+    device="cpu",
+)
+LEVERS = [
+    ("base (L4/H256, lr 1e-3, no dropout, 64 tokens)", {}),
+    ("dropout 0.1 during pre-training", dict(dropout=0.1)),
+    ("peak lr 5e-4", dict(lr=5e-4)),
+]
 # (the shape lever is measured on the GPU rows: pocket-bert's L6/H384; a CPU run of it costs 3x the base's)
 
 
 def row(name: str, where: str, record: dict) -> dict:
     last = (record.get("curve") or record["evals"])[-1]
     p, sched = record["params"], record["schedule"]
-    return dict(run=name, device=where, shape=p["model"], lr=p["lr"], dropout=p["dropout"], max_len=p["max_len"],
-                batch=sched["global_batch"], steps=sched["max_steps"],
-                sentences_seen=sched["max_steps"] * sched["global_batch"], heldout_accuracy=last["heldout_accuracy"],
-                stsb_dev=last["stsb_dev"], stsb_dev_cls=last["stsb_dev_cls"],
-                train_seconds=record["throughput"]["seconds"])
+    return dict(
+        run=name,
+        device=where,
+        shape=p["model"],
+        lr=p["lr"],
+        dropout=p["dropout"],
+        max_len=p["max_len"],
+        batch=sched["global_batch"],
+        steps=sched["max_steps"],
+        sentences_seen=sched["max_steps"] * sched["global_batch"],
+        heldout_accuracy=last["heldout_accuracy"],
+        stsb_dev=last["stsb_dev"],
+        stsb_dev_cls=last["stsb_dev_cls"],
+        train_seconds=record["throughput"]["seconds"],
+    )
 
 
 def main() -> int:

@@ -24,8 +24,12 @@ from ..science.params import ParameterError
 from ..science.pooling import POOLINGS
 from . import dynamics, parameters, reference, training_runs
 
-TRACKED = {"anisotropy": "anisotropy A", "intra_sim_adj": "IntraSim*", "norm": "mean token norm",
-           "self_sim_functional_adj": "functional SelfSim*"}
+TRACKED = {
+    "anisotropy": "anisotropy A",
+    "intra_sim_adj": "IntraSim*",
+    "norm": "mean token norm",
+    "self_sim_functional_adj": "functional SelfSim*",
+}
 
 
 @dataclass(frozen=True)
@@ -54,21 +58,46 @@ def _batch_overrides(value, base: training.SimCSEConfig) -> dict:
     return dict(batch_size=value, lr=scaled_lr(value, base))
 
 
-KNOBS: dict[str, Knob] = {k.name: k for k in [
-    Knob("temperature", "F10", "temperature", lambda v: f"τ = {v:g}", lambda n, v: P.number(n, v, above=0),
-         reference={f"τ = {k:g}": v for k, v in reference.SIMCSE_TEMPERATURE_DEV.items()},
-         reference_source="SimCSE (Gao et al., 2021), supervised BERT-base, STS-B dev",
-         code="lib.science.simcse:contrastive_loss"),
-    Knob("batch_size", "F11", "batch size", lambda v: f"batch {v}", lambda n, v: P.integer(n, v, minimum=2),
-         overrides=_batch_overrides, code="lib.book.ablation:scaled_lr"),
-    Knob("pooling", "F12", "pooling", lambda v: v, lambda n, v: P.choice(n, v, POOLINGS),
-         overrides=lambda v, base: dict(pooling=v, lr=base.lr, dropout=base.dropout, max_steps=base.max_steps),
-         reference={"cls": reference.SIMCSE_POOLING_DEV["cls (MLP at train time only)"],
-                    "cls_before_pooler": reference.SIMCSE_POOLING_DEV["cls_before_pooler (no MLP)"],
-                    "avg_first_last": reference.SIMCSE_POOLING_DEV["avg_first_last"]},
-         reference_source="SimCSE (Gao et al., 2021), unsupervised BERT-base, STS-B dev", ordered=False,
-         code="lib.science.pooling:pool"),
-]}
+KNOBS: dict[str, Knob] = {
+    k.name: k
+    for k in [
+        Knob(
+            "temperature",
+            "F10",
+            "temperature",
+            lambda v: f"τ = {v:g}",
+            lambda n, v: P.number(n, v, above=0),
+            reference={f"τ = {k:g}": v for k, v in reference.SIMCSE_TEMPERATURE_DEV.items()},
+            reference_source="SimCSE (Gao et al., 2021), supervised BERT-base, STS-B dev",
+            code="lib.science.simcse:contrastive_loss",
+        ),
+        Knob(
+            "batch_size",
+            "F11",
+            "batch size",
+            lambda v: f"batch {v}",
+            lambda n, v: P.integer(n, v, minimum=2),
+            overrides=_batch_overrides,
+            code="lib.book.ablation:scaled_lr",
+        ),
+        Knob(
+            "pooling",
+            "F12",
+            "pooling",
+            lambda v: v,
+            lambda n, v: P.choice(n, v, POOLINGS),
+            overrides=lambda v, base: dict(pooling=v, lr=base.lr, dropout=base.dropout, max_steps=base.max_steps),
+            reference={
+                "cls": reference.SIMCSE_POOLING_DEV["cls (MLP at train time only)"],
+                "cls_before_pooler": reference.SIMCSE_POOLING_DEV["cls_before_pooler (no MLP)"],
+                "avg_first_last": reference.SIMCSE_POOLING_DEV["avg_first_last"],
+            },
+            reference_source="SimCSE (Gao et al., 2021), unsupervised BERT-base, STS-B dev",
+            ordered=False,
+            code="lib.science.pooling:pool",
+        ),
+    ]
+}
 CHAPTER_KNOB = {"07_temperature": "temperature", "08_batch_size": "batch_size", "09_pooling": "pooling"}
 
 
@@ -129,24 +158,41 @@ class Study:
         sd = self.seed_sd("stsb_dev")
         margin = f"3 sd of the best STS-B dev over the default setting's seeds {list(self.noise)}"
         if knob.name == "temperature" and "τ = 1" in bests:
-            run.below(knob.finding, "best STS-B dev at τ = 1 vs the default's minus 3 sd (SimCSE: τ = 1 hurts)",
-                      bests["τ = 1"], self.default_best() - 3 * sd, margin=margin)
+            run.below(
+                knob.finding,
+                "best STS-B dev at τ = 1 vs the default's minus 3 sd (SimCSE: τ = 1 hurts)",
+                bests["τ = 1"],
+                self.default_best() - 3 * sd,
+                margin=margin,
+            )
         elif knob.name == "batch_size":
             worst = max(bests, key=lambda k: abs(bests[k] - self.default_best()))
-            run.below(knob.finding, f"largest |best STS-B dev − default's| across batch sizes ({worst}) vs "
-                      "max(2, 3 sd) (SimCSE: insensitive once the lr is tuned)",
-                      abs(bests[worst] - self.default_best()), max(2.0, 3 * sd),
-                      margin="2 points (SimCSE's pooling range is 1.6) or " + margin + ", whichever is larger")
+            run.below(
+                knob.finding,
+                f"largest |best STS-B dev − default's| across batch sizes ({worst}) vs "
+                "max(2, 3 sd) (SimCSE: insensitive once the lr is tuned)",
+                abs(bests[worst] - self.default_best()),
+                max(2.0, 3 * sd),
+                margin="2 points (SimCSE's pooling range is 1.6) or " + margin + ", whichever is larger",
+            )
         elif knob.name == "pooling":
-            run.below(knob.finding, "spread of the best STS-B dev across poolings vs 3 points (SimCSE: 1.6)",
-                      max(bests.values()) - min(bests.values()), 3.0,
-                      margin="3 points, about twice SimCSE's own range over its poolings (80.9-82.5)")
+            run.below(
+                knob.finding,
+                "spread of the best STS-B dev across poolings vs 3 points (SimCSE: 1.6)",
+                max(bests.values()) - min(bests.values()),
+                3.0,
+                margin="3 points, about twice SimCSE's own range over its poolings (80.9-82.5)",
+            )
         for key in ("anisotropy", "intra_sim_adj"):
             ends = [self.final(r, key) for r in self.records.values()]
             noise = self.seed_sd(key)
-            run.above(knob.finding, f"range of final {TRACKED[key]} across settings vs 3 sd of the seed noise",
-                      float(np.ptp(ends)), 3 * noise if noise == noise else 0.0,
-                      margin="3 sd of the final value over the default setting's seeds " + str(list(self.noise)))
+            run.above(
+                knob.finding,
+                f"range of final {TRACKED[key]} across settings vs 3 sd of the seed noise",
+                float(np.ptp(ends)),
+                3 * noise if noise == noise else 0.0,
+                margin="3 sd of the final value over the default setting's seeds " + str(list(self.noise)),
+            )
         self.show_checks()
 
     def directions(self) -> str:
@@ -155,8 +201,10 @@ class Study:
         for name, rec in self.records.items():
             a0, a1 = dynamics.start_end(rec, "anisotropy")
             n0, n1 = dynamics.start_end(rec, "norm")
-            parts.append(f"{name}: A {a0:.3f} → {a1:.3f} ({'falls' if a1 < a0 else 'rises'}), norm {n0:.2f} → "
-                         f"{n1:.2f} ({'falls' if n1 < n0 else 'rises'})")
+            parts.append(
+                f"{name}: A {a0:.3f} → {a1:.3f} ({'falls' if a1 < a0 else 'rises'}), norm {n0:.2f} → "
+                f"{n1:.2f} ({'falls' if n1 < n0 else 'rises'})"
+            )
         return "; ".join(parts)
 
     # -------------------------------------------------------------------------------------------- the page
@@ -171,11 +219,19 @@ class Study:
         module, name = self.knob.code.split(":")
         literate.show(getattr(importlib.import_module(module), name))
         charts.enable_offline()
-        display(charts.over_steps(dynamics.curves(self.records, series="setting"),
-                                  f"SimCSE's dynamics by {self.knob.title}", series="setting", layer_select=True))
-        tables.show(self.table().reset_index(names="setting"),
-                    caption="Per setting: best STS-B dev (Spearman × 100), last-layer metrics at the end of training"
-                    + (f"; SimCSE's numbers: {self.knob.reference_source}" if self.knob.reference else ""))
+        display(
+            charts.over_steps(
+                dynamics.curves(self.records, series="setting"),
+                f"SimCSE's dynamics by {self.knob.title}",
+                series="setting",
+                layer_select=True,
+            )
+        )
+        tables.show(
+            self.table().reset_index(names="setting"),
+            caption="Per setting: best STS-B dev (Spearman × 100), last-layer metrics at the end of training"
+            + (f"; SimCSE's numbers: {self.knob.reference_source}" if self.knob.reference else ""),
+        )
 
     def show_checks(self) -> None:
         """The checks made, as a table."""
@@ -191,35 +247,52 @@ class Study:
 
         self.saved = self.save()
         bests = {k: dynamics.best_stsb(r) for k, r in self.records.items()}
-        reason = (f"best STS-B dev per setting: {', '.join(f'{k} {v:.1f}' for k, v in bests.items())} (default "
-                  f"{self.default_label}: {self.default_best():.1f} ± {self.seed_sd('stsb_dev'):.1f} over seeds "
-                  f"{list(self.noise)}); at the last layer {self.directions()}")
-        display(Markdown((f"**Not comparable:** {self.run.comparable_reason}. " if not self.run.comparable else "")
-                         + f"At {self.params['scale']} scale: "
-                         + explain.paragraph(self.run.checks, [self.knob.finding], {self.knob.finding: reason})))
+        reason = (
+            f"best STS-B dev per setting: {', '.join(f'{k} {v:.1f}' for k, v in bests.items())} (default "
+            f"{self.default_label}: {self.default_best():.1f} ± {self.seed_sd('stsb_dev'):.1f} over seeds "
+            f"{list(self.noise)}); at the last layer {self.directions()}"
+        )
+        display(
+            Markdown(
+                (f"**Not comparable:** {self.run.comparable_reason}. " if not self.run.comparable else "")
+                + f"At {self.params['scale']} scale: "
+                + explain.paragraph(self.run.checks, [self.knob.finding], {self.knob.finding: reason})
+            )
+        )
         assert all(r["status"] == "finished" and len(r["snapshots"]) >= 3 for r in self.records.values())
         assert len(self.run.checks) >= 2 and all(c["finding"] == self.knob.finding for c in self.run.checks)
 
     def provenance(self):
         from . import tables
 
-        return tables.provenance(self.saved, self.params["scale"], settings=", ".join(self.records),
-                                 seed_noise_from=f"the default setting ({self.default_label}), seeds "
-                                                 f"{list(self.noise)}")
+        return tables.provenance(
+            self.saved,
+            self.params["scale"],
+            settings=", ".join(self.records),
+            seed_noise_from=f"the default setting ({self.default_label}), seeds {list(self.noise)}",
+        )
 
     def save(self):
         from ..science import devices
 
         word = self.run.verdict(self.knob.finding)
         bests = {k: dynamics.best_stsb(r) for k, r in self.records.items()}
-        headline = (f"best STS-B dev {', '.join(f'{k}: {v:.1f}' for k, v in bests.items())}; final A "
-                    f"{', '.join(format(self.final(r, 'anisotropy'), '.3f') for r in self.records.values())}")
-        metrics = dict(table=self.table().reset_index(names="setting").to_dict("records"),
-                       seed_noise={k: self.seed_sd(k) for k in ("stsb_dev", *TRACKED)}, noise_seeds=list(self.noise),
-                       runs={k: dict(params=r["params"], best=r.get("best"), final=r.get("final"))
-                             for k, r in self.records.items()},
-                       headlines={self.knob.finding: headline}, verdict=word, directions=self.directions(),
-                       why={self.knob.finding: self.directions()})
+        headline = (
+            f"best STS-B dev {', '.join(f'{k}: {v:.1f}' for k, v in bests.items())}; final A "
+            f"{', '.join(format(self.final(r, 'anisotropy'), '.3f') for r in self.records.values())}"
+        )
+        metrics = dict(
+            table=self.table().reset_index(names="setting").to_dict("records"),
+            seed_noise={k: self.seed_sd(k) for k in ("stsb_dev", *TRACKED)},
+            noise_seeds=list(self.noise),
+            runs={
+                k: dict(params=r["params"], best=r.get("best"), final=r.get("final")) for k, r in self.records.items()
+            },
+            headlines={self.knob.finding: headline},
+            verdict=word,
+            directions=self.directions(),
+            why={self.knob.finding: self.directions()},
+        )
         return self.run.save(metrics, device=devices.resolve_device(self.params["device"]))
 
 
@@ -242,8 +315,9 @@ def plans(chapter: str, params: dict) -> tuple[training.SimCSEConfig, dict[str, 
     settings = {}
     for value in values:
         extra = knob.overrides(value, base) if knob.overrides else {knob.name: value}
-        settings[knob.label(value)] = training.resolve("simcse", dict(
-            parameters.simcse_overrides(params, seed=seeds[0]), **extra)).as_dict()
+        settings[knob.label(value)] = training.resolve(
+            "simcse", dict(parameters.simcse_overrides(params, seed=seeds[0]), **extra)
+        ).as_dict()
     noise = {s: training.resolve("simcse", parameters.simcse_overrides(params, seed=s)).as_dict() for s in seeds}
     return base, settings, noise
 
@@ -257,14 +331,19 @@ def start(chapter: str, namespace: dict) -> Study:
     base, settings, noise_plans = plans(chapter, params)
     run = ChapterRun(chapter, params)
     if params["scale"] == "smoke":
-        run.not_comparable("smoke scale: a few SimCSE steps of a tiny random encoder say nothing about the paper's "
-                           "claims")
+        run.not_comparable(
+            "smoke scale: a few SimCSE steps of a tiny random encoder say nothing about the paper's claims"
+        )
     records = _finished(settings, params["run_missing"])
     if len(records) < 2:
-        raise ParameterError("run_missing", params["run_missing"], "fewer than two settings have a finished run; "
-                             "set run_missing=True to train them (or run the sweep first)")
-    return Study(KNOBS[CHAPTER_KNOB[chapter]], run, params, base, records,
-                 _finished(noise_plans, params["run_missing"]))
+        raise ParameterError(
+            "run_missing",
+            params["run_missing"],
+            "fewer than two settings have a finished run; set run_missing=True to train them (or run the sweep first)",
+        )
+    return Study(
+        KNOBS[CHAPTER_KNOB[chapter]], run, params, base, records, _finished(noise_plans, params["run_missing"])
+    )
 
 
 def _finished(plans: dict, run_missing: bool) -> dict:

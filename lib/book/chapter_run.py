@@ -25,13 +25,16 @@ class ChapterRun:
         self.chapter, self.params = chapter, dict(params)
         self.findings = [f.id for f in findings.for_chapter(chapter)]
         if not self.findings and chapter not in findings.SUPPORT:
-            raise ValueError(f"chapter {chapter!r} tests no finding in the registry (lib/book/findings.py) and is "
-                             f"not listed there as a supporting chapter")
+            raise ValueError(
+                f"chapter {chapter!r} tests no finding in the registry (lib/book/findings.py) and is "
+                f"not listed there as a supporting chapter"
+            )
         self.clock = Clock()
         # resolved once, by whoever runs the chapter: `out_dir` (lib.run / sweeps), $SRL_RUN_DIR (publish), or
         # here from the run's identity when the notebook is run by hand
-        self.out_dir: Path = identity.run_dir(chapter, self.params, self.params.get("out_dir", "")
-                                              or os.environ.get(RUN_DIR_ENV, ""))
+        self.out_dir: Path = identity.run_dir(
+            chapter, self.params, self.params.get("out_dir", "") or os.environ.get(RUN_DIR_ENV, "")
+        )
         self.checks: list[dict] = []
         self.comparable, self.comparable_reason = True, ""
 
@@ -60,8 +63,9 @@ class ChapterRun:
 
     def verdict(self, finding: str, variant: str | None = None) -> str:
         """The verdict word over this run's checks of ``finding`` (of one ``variant`` when given)."""
-        return records.verdict([c for c in self.checks if c["finding"] == finding
-                                and (variant is None or c.get("variant") == variant)])
+        return records.verdict(
+            [c for c in self.checks if c["finding"] == finding and (variant is None or c.get("variant") == variant)]
+        )
 
     def _add(self, check: dict) -> dict:
         if check["finding"] not in self.findings:
@@ -73,13 +77,28 @@ class ChapterRun:
         return records.failures(self.checks)
 
     # ------------------------------------------------------------------------------------------ recording
-    def save(self, metrics: dict, models: list = (), data: dict | None = None, device: str = "cpu",
-             extra: dict | None = None) -> Path:
+    def save(
+        self, metrics: dict, models: list = (), data: dict | None = None, device: str = "cpu", extra: dict | None = None
+    ) -> Path:
         """Write results.json (atomically) with the provenance of ``models`` (loaded encoders) and ``data``."""
-        provenance = dict(scale=self.scale, models=[m.describe() for m in models], data=data or {},
-                          **environment(models[0].device if models else device, self.clock), **(extra or {}))
-        return records.write(self.out_dir, self.chapter, self.findings, self.params, metrics, provenance,
-                             self.checks, self.comparable, self.comparable_reason)
+        provenance = dict(
+            scale=self.scale,
+            models=[m.describe() for m in models],
+            data=data or {},
+            **environment(models[0].device if models else device, self.clock),
+            **(extra or {}),
+        )
+        return records.write(
+            self.out_dir,
+            self.chapter,
+            self.findings,
+            self.params,
+            metrics,
+            provenance,
+            self.checks,
+            self.comparable,
+            self.comparable_reason,
+        )
 
     def assert_checks(self) -> None:
         failed = self.failed()

@@ -29,8 +29,16 @@ from .vega import (
 )
 from .vega import configure as _configure
 
-__all__ = ["bars", "differences", "enable_offline", "over_steps", "per_layer_lines", "per_layer_models", "scatter",
-           "seed_spread"]
+__all__ = [
+    "bars",
+    "differences",
+    "enable_offline",
+    "over_steps",
+    "per_layer_lines",
+    "per_layer_models",
+    "scatter",
+    "seed_spread",
+]
 
 
 # --------------------------------------------------------------------------------------------- chapter charts
@@ -41,47 +49,67 @@ def per_layer_lines(long: pd.DataFrame, title: str) -> alt.Chart:
     reference). Click a legend entry to highlight a metric; hover a point for its numbers.
     """
     pick = alt.selection_point(fields=["metric"], bind="legend", name="pick_metric")
-    tooltip = [alt.Tooltip("metric:N"), alt.Tooltip("variant:N"), alt.Tooltip("source:N"),
-               alt.Tooltip("layer:O"), alt.Tooltip("value:Q", format=".4f")]
+    tooltip = [
+        alt.Tooltip("metric:N"),
+        alt.Tooltip("variant:N"),
+        alt.Tooltip("source:N"),
+        alt.Tooltip("layer:O"),
+        alt.Tooltip("value:Q", format=".4f"),
+    ]
     if "sd" in long:
         tooltip.append(alt.Tooltip("sd:Q", format=".4f", title="sd over seeds"))
-    variants = [v for v in ["raw", "adjusted"] if v in set(long["variant"])] + \
-        [v for v in dict.fromkeys(long["variant"]) if v not in ("raw", "adjusted")]
+    variants = [v for v in ["raw", "adjusted"] if v in set(long["variant"])] + [
+        v for v in dict.fromkeys(long["variant"]) if v not in ("raw", "adjusted")
+    ]
     panels = []
     for v in variants:
         part = long[long["variant"] == v]
-        chart = alt.Chart(part, title=alt.TitleParams(str(v), fontSize=11)).mark_line(
-            point=alt.OverlayMarkDef(size=40)).encode(
-            x=alt.X("layer:O", title="layer (0 = embeddings)", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("value:Q", title="cosine similarity", scale=alt.Scale(zero=False)),
-            color=alt.Color("metric:N", title="metric"),
-            strokeDash=alt.StrokeDash("source:N", title="numbers from"),
-            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
-            tooltip=tooltip,
-        ).properties(width=280, height=220)
+        chart = (
+            alt.Chart(part, title=alt.TitleParams(str(v), fontSize=11))
+            .mark_line(point=alt.OverlayMarkDef(size=40))
+            .encode(
+                x=alt.X("layer:O", title="layer (0 = embeddings)", axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("value:Q", title="cosine similarity", scale=alt.Scale(zero=False)),
+                color=alt.Color("metric:N", title="metric"),
+                strokeDash=alt.StrokeDash("source:N", title="numbers from"),
+                opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+                tooltip=tooltip,
+            )
+            .properties(width=280, height=220)
+        )
         panels.append(chart.add_params(pick) if not panels else chart)
     return _configure(grid(panels, columns=len(panels), independent_y=False), title, legend_columns=3)
 
 
 def differences(diff: pd.DataFrame, tolerance: float, title: str, reference: str = "released") -> alt.LayerChart:
     """Ours minus a reference per layer and metric, with the tolerance band. ``diff``: layer, metric, difference."""
-    band = alt.Chart(pd.DataFrame({"lo": [-tolerance], "hi": [tolerance]})).mark_rect(opacity=0.15).encode(
-        y=alt.Y("lo:Q", title=f"ours − {reference}"), y2="hi:Q")
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(
-        y=alt.Y("y:Q", title=f"ours − {reference}"))
-    points = alt.Chart(diff).mark_point(filled=True, size=70).encode(
-        x=alt.X("layer:O", title="layer", axis=alt.Axis(labelAngle=0)),
-        xOffset="metric:N",
-        y=alt.Y("difference:Q", title=f"ours − {reference}"),
-        color=alt.Color("metric:N"),
-        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("layer:O"),
-                 alt.Tooltip("difference:Q", format="+.4f")],
+    band = (
+        alt.Chart(pd.DataFrame({"lo": [-tolerance], "hi": [tolerance]}))
+        .mark_rect(opacity=0.15)
+        .encode(y=alt.Y("lo:Q", title=f"ours − {reference}"), y2="hi:Q")
+    )
+    zero = (
+        alt.Chart(pd.DataFrame({"y": [0.0]}))
+        .mark_rule(color="gray")
+        .encode(y=alt.Y("y:Q", title=f"ours − {reference}"))
+    )
+    points = (
+        alt.Chart(diff)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("layer:O", title="layer", axis=alt.Axis(labelAngle=0)),
+            xOffset="metric:N",
+            y=alt.Y("difference:Q", title=f"ours − {reference}"),
+            color=alt.Color("metric:N"),
+            tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("layer:O"), alt.Tooltip("difference:Q", format="+.4f")],
+        )
     )
     return (band + zero + points).properties(width=520, height=180, title=title)
 
 
-def seed_spread(per_seed: pd.DataFrame, released: pd.DataFrame, title: str, k: float = 3.0,
-                relative: bool = True) -> alt.LayerChart:
+def seed_spread(
+    per_seed: pd.DataFrame, released: pd.DataFrame, title: str, k: float = 3.0, relative: bool = True
+) -> alt.LayerChart:
     """A per-seed estimate against one released value: dots = seeds, bar = mean ± k sd, black tick = released.
 
     ``per_seed``: layer, seed, anisotropy; ``released``: layer, anisotropy. With ``relative`` (the default) every
@@ -97,27 +125,53 @@ def seed_spread(per_seed: pd.DataFrame, released: pd.DataFrame, title: str, k: f
     ytitle = "ours − released A" if relative else "A (mean pairwise cosine)"
     x = alt.X("layer:O", title="layer", axis=alt.Axis(labelAngle=0))
     y = alt.Y("anisotropy:Q", title=ytitle, scale=alt.Scale(zero=False))
-    dots = alt.Chart(per_seed).mark_circle(size=35, opacity=0.6).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("seed:O"), alt.Tooltip("anisotropy:Q", format=".4f")])
-    spread = alt.Chart(per_seed).transform_aggregate(
-        mean="mean(anisotropy)", sd="stdev(anisotropy)", groupby=["layer"]
-    ).transform_calculate(lo=f"datum.mean - {k} * datum.sd", hi=f"datum.mean + {k} * datum.sd")
+    dots = (
+        alt.Chart(per_seed)
+        .mark_circle(size=35, opacity=0.6)
+        .encode(
+            x=x, y=y, tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("seed:O"), alt.Tooltip("anisotropy:Q", format=".4f")]
+        )
+    )
+    spread = (
+        alt.Chart(per_seed)
+        .transform_aggregate(mean="mean(anisotropy)", sd="stdev(anisotropy)", groupby=["layer"])
+        .transform_calculate(lo=f"datum.mean - {k} * datum.sd", hi=f"datum.mean + {k} * datum.sd")
+    )
     bars = spread.mark_rule(strokeWidth=3, opacity=0.55).encode(
-        x=x, y=alt.Y("lo:Q", title=ytitle, scale=alt.Scale(zero=False)), y2="hi:Q",
-        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("sd:Q", format=".4f")])
-    ticks = alt.Chart(released).mark_tick(color="black", thickness=2, size=18).encode(
-        x=x, y=alt.Y("anisotropy:Q", title=ytitle),
-        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("anisotropy:Q", title="released")])
+        x=x,
+        y=alt.Y("lo:Q", title=ytitle, scale=alt.Scale(zero=False)),
+        y2="hi:Q",
+        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("sd:Q", format=".4f")],
+    )
+    ticks = (
+        alt.Chart(released)
+        .mark_tick(color="black", thickness=2, size=18)
+        .encode(
+            x=x,
+            y=alt.Y("anisotropy:Q", title=ytitle),
+            tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("anisotropy:Q", title="released")],
+        )
+    )
     layers = [bars, dots, ticks]
     if relative:
-        layers.insert(0, alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black", strokeWidth=1).encode(
-            y=alt.Y("y:Q", title=ytitle)))
+        layers.insert(
+            0,
+            alt.Chart(pd.DataFrame({"y": [0.0]}))
+            .mark_rule(color="black", strokeWidth=1)
+            .encode(y=alt.Y("y:Q", title=ytitle)),
+        )
     return alt.layer(*layers).properties(width=520, height=180, title=title)
 
 
 # --------------------------------------------------------------------------------------------- comparisons
-def per_layer_models(long: pd.DataFrame, title: str, columns: int = 3, independent: bool = True,
-                     delta: tuple[str, str] | None = None, order: list | None = None):
+def per_layer_models(
+    long: pd.DataFrame,
+    title: str,
+    columns: int = 3,
+    independent: bool = True,
+    delta: tuple[str, str] | None = None,
+    order: list | None = None,
+):
     """One panel per metric, one line per model, layer on x. ``long``: model, metric, layer, value (optional sd).
 
     ``delta=("CL", "PLM")`` puts under each metric a small panel of CL − PLM per layer (zero line drawn), for
@@ -125,8 +179,12 @@ def per_layer_models(long: pd.DataFrame, title: str, columns: int = 3, independe
     is preferred). Click a legend entry to highlight a model; hover a point for its value.
     """
     pick = alt.selection_point(fields=["model"], bind="legend", name="pick_model")
-    tooltip = [alt.Tooltip("model:N"), alt.Tooltip("metric:N"), alt.Tooltip("layer:O"),
-               alt.Tooltip("value:Q", format=".4f")]
+    tooltip = [
+        alt.Tooltip("model:N"),
+        alt.Tooltip("metric:N"),
+        alt.Tooltip("layer:O"),
+        alt.Tooltip("value:Q", format=".4f"),
+    ]
     if "sd" in long:
         tooltip.append(alt.Tooltip("sd:Q", format=".4f", title="sd over seeds"))
     color = series_color("model", long["model"], title="model", order=order, ordered=False)
@@ -134,16 +192,21 @@ def per_layer_models(long: pd.DataFrame, title: str, columns: int = 3, independe
     panels = []
     for metric in dict.fromkeys(long["metric"]):
         part = long[long["metric"] == metric]
-        lines = alt.Chart(part, title=alt.TitleParams(str(metric), fontSize=11)).mark_line(
-            point=alt.OverlayMarkDef(size=36)).encode(
-            x=x if delta is None else x.axis(labelAngle=0, title=None),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            color=color, opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
-        ).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT if delta is None else 125)
+        lines = (
+            alt.Chart(part, title=alt.TitleParams(str(metric), fontSize=11))
+            .mark_line(point=alt.OverlayMarkDef(size=36))
+            .encode(
+                x=x if delta is None else x.axis(labelAngle=0, title=None),
+                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+                color=color,
+                opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+                tooltip=tooltip,
+            )
+            .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT if delta is None else 125)
+        )
         lines = lines if panels else lines.add_params(pick)  # one selection, defined once, read by every panel
         if delta is not None:
-            panels.append(alt.vconcat(lines, _delta_panel(part, *delta, x), spacing=4)
-                          .resolve_scale(y="independent"))
+            panels.append(alt.vconcat(lines, _delta_panel(part, *delta, x), spacing=4).resolve_scale(y="independent"))
         else:
             panels.append(lines)
     chart = grid(panels, fit_columns(len(panels), columns), independent_y=independent)
@@ -156,15 +219,28 @@ def _delta_panel(part: pd.DataFrame, a: str, b: str, x: alt.X) -> alt.LayerChart
         raise ValueError(f"delta=({a!r}, {b!r}): the frame has models {sorted(set(part['model']))}")
     d = pd.DataFrame({"layer": wide.index, "delta": (wide[a] - wide[b]).to_numpy()})
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y=alt.Y("y:Q", title=f"{a} − {b}"))
-    bars = alt.Chart(d).mark_bar(color="#555555", size=9).encode(
-        x=x, y=alt.Y("delta:Q", title=f"{a} − {b}", axis=alt.Axis(titleFontSize=10, tickCount=3)),
-        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("delta:Q", format="+.4f", title=f"{a} − {b}")])
+    bars = (
+        alt.Chart(d)
+        .mark_bar(color="#555555", size=9)
+        .encode(
+            x=x,
+            y=alt.Y("delta:Q", title=f"{a} − {b}", axis=alt.Axis(titleFontSize=10, tickCount=3)),
+            tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("delta:Q", format="+.4f", title=f"{a} − {b}")],
+        )
+    )
     return alt.layer(zero, bars).properties(width=PANEL_WIDTH, height=55)
 
 
-def over_steps(long: pd.DataFrame, title: str, series: str = "series", columns: int = 3,
-               log_x: bool = True, layer_select: bool = False, order: list | None = None,
-               ordered: bool | None = None):
+def over_steps(
+    long: pd.DataFrame,
+    title: str,
+    series: str = "series",
+    columns: int = 3,
+    log_x: bool = True,
+    layer_select: bool = False,
+    order: list | None = None,
+    ordered: bool | None = None,
+):
     """Curves against the training step. ``long``: step, metric, value, ``series`` (and ``layer`` when
     ``layer_select``: a dropdown then picks the layer shown). Hover a point for its value.
 
@@ -173,13 +249,18 @@ def over_steps(long: pd.DataFrame, title: str, series: str = "series", columns: 
     settings: a sequential colour scale, legend in numeric order (``ordered`` forces it on or off; ``order`` gives
     the legend order)."""
     data = long.assign(step_plot=long["step"].clip(lower=1) if log_x else long["step"])
-    tooltip = [alt.Tooltip(f"{series}:N"), alt.Tooltip("metric:N"), alt.Tooltip("step:Q"),
-               alt.Tooltip("value:Q", format=".4f")]
+    tooltip = [
+        alt.Tooltip(f"{series}:N"),
+        alt.Tooltip("metric:N"),
+        alt.Tooltip("step:Q"),
+        alt.Tooltip("value:Q", format=".4f"),
+    ]
     choose = None
     if layer_select and "layer" in data:
         layers = sorted(int(v) for v in data["layer"].dropna().unique())
-        choose = alt.param(name="layer_shown", value=max(layers),
-                           bind=alt.binding_select(options=layers, name="layer "))
+        choose = alt.param(
+            name="layer_shown", value=max(layers), bind=alt.binding_select(options=layers, name="layer ")
+        )
         tooltip.append(alt.Tooltip("layer:O"))
     pick = alt.selection_point(fields=[series], bind="legend", name="pick_series")
     color = series_color(series, data[series], title=series, order=order, ordered=ordered)
@@ -189,10 +270,17 @@ def over_steps(long: pd.DataFrame, title: str, series: str = "series", columns: 
         base = alt.Chart(data[data["metric"] == metric], title=alt.TitleParams(str(metric), fontSize=11))
         if choose is not None:
             base = base.transform_filter("datum.layer == layer_shown || !isValid(datum.layer)")
-        panel = base.mark_line(point=alt.OverlayMarkDef(size=26), clip=True).encode(
-            x=x, y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            color=color, opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
-        ).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
+        panel = (
+            base.mark_line(point=alt.OverlayMarkDef(size=26), clip=True)
+            .encode(
+                x=x,
+                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+                color=color,
+                opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+                tooltip=tooltip,
+            )
+            .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
+        )
         panels.append(panel if panels else panel.add_params(pick))  # one selection, read by every panel
     chart = grid(panels, fit_columns(len(panels), columns))
     if choose is not None:
@@ -201,10 +289,23 @@ def over_steps(long: pd.DataFrame, title: str, series: str = "series", columns: 
 
 
 # --------------------------------------------------------------------------------------------- bars, scatter
-def bars(df: pd.DataFrame, value: str, category: str, title: str, group: str | None = None,
-         reference=None, reference_label: str = "published", order: list | None = None,
-         group_order: list | None = None, ordered: bool | None = None, value_title: str | None = None,
-         fmt: str = ".2f", width: int = 520, bar_height: int = 11, domain: list | None = None):
+def bars(
+    df: pd.DataFrame,
+    value: str,
+    category: str,
+    title: str,
+    group: str | None = None,
+    reference=None,
+    reference_label: str = "published",
+    order: list | None = None,
+    group_order: list | None = None,
+    ordered: bool | None = None,
+    value_title: str | None = None,
+    fmt: str = ".2f",
+    width: int = 520,
+    bar_height: int = 11,
+    domain: list | None = None,
+):
     """Horizontal bars (labels never overlap), coloured by ``category`` with a legend.
 
     ``group``: one band per group (e.g. the STS task), the categories' bars inside it. ``reference``: a number (a
@@ -214,15 +315,18 @@ def bars(df: pd.DataFrame, value: str, category: str, title: str, group: str | N
     """
     cats, is_ordered = series_order(df[category], order, ordered)
     color = series_color(category, cats, title=category, order=cats, ordered=is_ordered, symbol="square")
-    vx = alt.X(f"{value}:Q", title=value_title or value,
-               scale=alt.Scale(domain=domain) if domain else alt.Undefined)
-    tooltip = [alt.Tooltip(f"{category}:N")] + ([alt.Tooltip(f"{group}:N")] if group else []) + \
-        [alt.Tooltip(f"{value}:Q", format=fmt)]
+    vx = alt.X(f"{value}:Q", title=value_title or value, scale=alt.Scale(domain=domain) if domain else alt.Undefined)
+    tooltip = (
+        [alt.Tooltip(f"{category}:N")]
+        + ([alt.Tooltip(f"{group}:N")] if group else [])
+        + [alt.Tooltip(f"{value}:Q", format=fmt)]
+    )
     if group:
         groups = group_order or list(dict.fromkeys(df[group]))
         y = alt.Y(f"{group}:N", sort=groups, title=None, axis=alt.Axis(labelLimit=200))
-        base = alt.Chart(df).encode(x=vx, y=y, yOffset=alt.YOffset(f"{category}:N", sort=cats), color=color,
-                                    tooltip=tooltip)
+        base = alt.Chart(df).encode(
+            x=vx, y=y, yOffset=alt.YOffset(f"{category}:N", sort=cats), color=color, tooltip=tooltip
+        )
         height = max(60, len(groups) * (len(cats) * bar_height + 10))
     else:
         y = alt.Y(f"{category}:N", sort=cats, title=None, axis=alt.Axis(labelLimit=260))
@@ -230,29 +334,47 @@ def bars(df: pd.DataFrame, value: str, category: str, title: str, group: str | N
         height = max(40, len(cats) * (bar_height + 8))
     layers = [base.mark_bar()]
     text = base.mark_text(align="left", dx=3, fontSize=9, color="#333333").encode(
-        text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#333333"))
+        text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#333333")
+    )
     layers.append(text)
     subtitle = None
     if reference is not None:
         subtitle = f"black marks: {reference_label}"
         if isinstance(reference, (int, float)):
             ref = pd.DataFrame({"ref": [float(reference)], "label": [f"{reference_label}: {reference:{fmt}}"]})
-            layers.append(alt.Chart(ref).mark_rule(color=REFERENCE_COLOUR, strokeDash=[4, 3], strokeWidth=1.5)
-                          .encode(x="ref:Q", tooltip=[alt.Tooltip("label:N", title="reference")]))
-            layers.append(alt.Chart(ref).mark_text(align="left", baseline="bottom", dx=3, dy=-2, fontSize=10,
-                                                   color=REFERENCE_COLOUR)
-                          .encode(x="ref:Q", y=alt.value(0), text="label:N"))
+            layers.append(
+                alt.Chart(ref)
+                .mark_rule(color=REFERENCE_COLOUR, strokeDash=[4, 3], strokeWidth=1.5)
+                .encode(x="ref:Q", tooltip=[alt.Tooltip("label:N", title="reference")])
+            )
+            layers.append(
+                alt.Chart(ref)
+                .mark_text(align="left", baseline="bottom", dx=3, dy=-2, fontSize=10, color=REFERENCE_COLOUR)
+                .encode(x="ref:Q", y=alt.value(0), text="label:N")
+            )
         else:
-            ref = pd.DataFrame([{group: g, "ref": float(v), "label": f"{v:{fmt}}"} for g, v in dict(reference).items()
-                                if v is not None])
+            ref = pd.DataFrame(
+                [
+                    {group: g, "ref": float(v), "label": f"{v:{fmt}}"}
+                    for g, v in dict(reference).items()
+                    if v is not None
+                ]
+            )
             band = len(cats) * bar_height + 6
-            layers.append(alt.Chart(ref).mark_tick(color=REFERENCE_COLOUR, thickness=2.5, size=band).encode(
-                x="ref:Q", y=alt.Y(f"{group}:N", sort=groups),
-                tooltip=[alt.Tooltip(f"{group}:N"), alt.Tooltip("ref:Q", format=fmt, title=reference_label)]))
+            layers.append(
+                alt.Chart(ref)
+                .mark_tick(color=REFERENCE_COLOUR, thickness=2.5, size=band)
+                .encode(
+                    x="ref:Q",
+                    y=alt.Y(f"{group}:N", sort=groups),
+                    tooltip=[alt.Tooltip(f"{group}:N"), alt.Tooltip("ref:Q", format=fmt, title=reference_label)],
+                )
+            )
     chart = alt.layer(*layers).properties(width=width, height=height)
     chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, anchor="start", fontSize=13))
-    return (chart.configure_legend(orient="bottom", direction="horizontal", columns=4, labelLimit=260)
-            .configure_axis(labelFontSize=10, titleFontSize=11))
+    return chart.configure_legend(orient="bottom", direction="horizontal", columns=4, labelLimit=260).configure_axis(
+        labelFontSize=10, titleFontSize=11
+    )
 
 
 def clip_range(values, quantiles: tuple[float, float] = (0.01, 0.99), pad: float = 0.08) -> tuple[float, float]:
@@ -270,10 +392,22 @@ def clip_range(values, quantiles: tuple[float, float] = (0.01, 0.99), pad: float
     return lo2, hi2
 
 
-def scatter(df: pd.DataFrame, x: str, y: str, title: str, color: str | None = None, tooltip=None,
-            log_x: bool = False, clip: tuple[float, float] | None = (0.01, 0.99), zero_rule: bool = True,
-            x_title: str | None = None, y_title: str | None = None, width: int = 540, height: int = 260,
-            order: list | None = None):
+def scatter(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    color: str | None = None,
+    tooltip=None,
+    log_x: bool = False,
+    clip: tuple[float, float] | None = (0.01, 0.99),
+    zero_rule: bool = True,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    width: int = 540,
+    height: int = 260,
+    order: list | None = None,
+):
     """Points on a y axis fitted to the bulk of the data: values beyond the ``clip`` quantiles (widened a little)
     are drawn as triangles at the axis edge, and their count is written under the title, so one outlier does not
     squash the rest. ``clip=None`` keeps the full range. ``zero_rule`` draws y = 0."""
@@ -289,8 +423,10 @@ def scatter(df: pd.DataFrame, x: str, y: str, title: str, color: str | None = No
             data["_y"] = data[y].clip(lo, hi)
             data.loc[out_lo, "_shape"] = "below the axis"
             data.loc[out_hi, "_shape"] = "above the axis"
-            subtitle = (f"{n_out} of {len(data)} points lie beyond the y range shown; drawn as triangles at its edge "
-                        "(hover for their values)")
+            subtitle = (
+                f"{n_out} of {len(data)} points lie beyond the y range shown; drawn as triangles at its edge "
+                "(hover for their values)"
+            )
             ydomain = [lo, hi]
     ycol = "_y" if "_y" in data else y
     tips = tooltip or [c for c in df.columns][:6]
@@ -303,11 +439,19 @@ def scatter(df: pd.DataFrame, x: str, y: str, title: str, color: str | None = No
         xscale = alt.Scale(zero=False)
     enc = dict(
         x=alt.X(f"{x}:Q", title=x_title or x, scale=xscale),
-        y=alt.Y(f"{ycol}:Q", title=y_title or y, scale=alt.Scale(domain=ydomain, nice=False)
-                if ydomain is not alt.Undefined else alt.Scale(zero=False)),
-        shape=alt.Shape("_shape:N", title="", scale=alt.Scale(domain=["point", "below the axis", "above the axis"],
-                                                              range=["circle", "triangle-down", "triangle-up"]),
-                        legend=alt.Legend(values=["below the axis", "above the axis"]) if subtitle else None),
+        y=alt.Y(
+            f"{ycol}:Q",
+            title=y_title or y,
+            scale=alt.Scale(domain=ydomain, nice=False) if ydomain is not alt.Undefined else alt.Scale(zero=False),
+        ),
+        shape=alt.Shape(
+            "_shape:N",
+            title="",
+            scale=alt.Scale(
+                domain=["point", "below the axis", "above the axis"], range=["circle", "triangle-down", "triangle-up"]
+            ),
+            legend=alt.Legend(values=["below the axis", "above the axis"]) if subtitle else None,
+        ),
         tooltip=tips,
     )
     if color:
@@ -315,8 +459,11 @@ def scatter(df: pd.DataFrame, x: str, y: str, title: str, color: str | None = No
     points = alt.Chart(data).mark_point(filled=True, opacity=0.55, size=28).encode(**enc)
     layers = [points]
     if zero_rule:
-        layers.insert(0, alt.Chart(pd.DataFrame({"y0": [0.0]})).mark_rule(color="gray").encode(
-            y=alt.Y("y0:Q", title=y_title or y)))
-    chart = alt.layer(*layers).properties(width=width, height=height, title=alt.TitleParams(
-        title, subtitle=subtitle, anchor="start", fontSize=13))
+        layers.insert(
+            0,
+            alt.Chart(pd.DataFrame({"y0": [0.0]})).mark_rule(color="gray").encode(y=alt.Y("y0:Q", title=y_title or y)),
+        )
+    chart = alt.layer(*layers).properties(
+        width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, anchor="start", fontSize=13)
+    )
     return chart.configure_legend(orient="bottom", direction="horizontal", columns=4)

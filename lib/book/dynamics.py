@@ -9,10 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LAYER_METRICS = {"anisotropy": "anisotropy A", "intra_sim": "IntraSim", "intra_sim_adj": "IntraSim*",
-                 "norm": "mean token norm", "rogue_top1_share": "top-1 dimension share", "isoscore": "IsoScore"}
-CLASS_METRICS = {"self_sim_functional": "SelfSim* functional", "self_sim_semantic": "SelfSim* semantic",
-                 "func_to_content": "function → content cos*"}
+LAYER_METRICS = {
+    "anisotropy": "anisotropy A",
+    "intra_sim": "IntraSim",
+    "intra_sim_adj": "IntraSim*",
+    "norm": "mean token norm",
+    "rogue_top1_share": "top-1 dimension share",
+    "isoscore": "IsoScore",
+}
+CLASS_METRICS = {
+    "self_sim_functional": "SelfSim* functional",
+    "self_sim_semantic": "SelfSim* semantic",
+    "func_to_content": "function → content cos*",
+}
 
 
 def curves(records: dict[str, dict], series: str = "series") -> pd.DataFrame:
@@ -27,11 +36,19 @@ def curves(records: dict[str, dict], series: str = "series") -> pd.DataFrame:
                     rows.append({series: name, "step": snap["step"], "layer": layer, "metric": label, "value": r[key]})
                 for key, label in CLASS_METRICS.items():
                     if snap.get(key) is not None:
-                        rows.append({series: name, "step": snap["step"], "layer": layer, "metric": label,
-                                     "value": snap[key][layer] - a})
+                        rows.append(
+                            {
+                                series: name,
+                                "step": snap["step"],
+                                "layer": layer,
+                                "metric": label,
+                                "value": snap[key][layer] - a,
+                            }
+                        )
         for e in rec["evals"]:
-            rows.append({series: name, "step": e["step"], "layer": np.nan, "metric": "STS-B dev ×100",
-                         "value": e["stsb_dev"]})
+            rows.append(
+                {series: name, "step": e["step"], "layer": np.nan, "metric": "STS-B dev ×100", "value": e["stsb_dev"]}
+            )
     return pd.DataFrame(rows)
 
 

@@ -30,8 +30,15 @@ def execute(nb, output: Path, parameters: dict, env: dict | None = None, progres
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        return pm.execute_notebook(copy.deepcopy(nb), str(output), parameters=parameters or None, cwd=str(cwd),
-                                   kernel_name="python3", language="python", progress_bar=progress)
+        return pm.execute_notebook(
+            copy.deepcopy(nb),
+            str(output),
+            parameters=parameters or None,
+            cwd=str(cwd),
+            kernel_name="python3",
+            language="python",
+            progress_bar=progress,
+        )
     finally:
         for k, v in saved.items():
             if v is None:
@@ -103,15 +110,24 @@ def publish(chapter: Chapter, progress: bool = True, published: Path = PUBLISHED
     import nbformat
 
     if git_state().get("dirty"):
-        print("warning: the working tree has uncommitted changes; commit the chapter's source first so the "
-              "page's provenance names a clean commit", file=sys.stderr)
+        print(
+            "warning: the working tree has uncommitted changes; commit the chapter's source first so the "
+            "page's provenance names a clean commit",
+            file=sys.stderr,
+        )
     from .chapter_run import RUN_DIR_ENV
 
     target = chapter.notebook_path
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"  # the known folder the chapter writes its results.json into
-        executed = execute(chapter.notebook, Path(tmp) / "executed.ipynb", {}, env={RUN_DIR_ENV: str(run_dir)},
-                           progress=progress, cwd=chapter.source.parent)
+        executed = execute(
+            chapter.notebook,
+            Path(tmp) / "executed.ipynb",
+            {},
+            env={RUN_DIR_ENV: str(run_dir)},
+            progress=progress,
+            cwd=chapter.source.parent,
+        )
         if any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells):
             raise RuntimeError("a published run must use the chapter's own defaults (no injected parameters)")
         staged = Path(tmp) / f"{chapter.stem}.ipynb"

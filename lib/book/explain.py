@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from . import records
 
-VERDICT_WORDS = {"reproduced": "reproduces", "partly": "partly reproduces", "not": "does not reproduce",
-                 "untestable": "cannot be tested at this scale", "not yet run": "was not measured"}
+VERDICT_WORDS = {
+    "reproduced": "reproduces",
+    "partly": "partly reproduces",
+    "not": "does not reproduce",
+    "untestable": "cannot be tested at this scale",
+    "not yet run": "was not measured",
+}
 
 
 def verdicts(checks: list[dict], finding: str) -> dict:
@@ -32,8 +37,9 @@ def verdict_phrase(checks: list[dict], finding: str) -> str:
 
 
 def untestable_reasons(checks: list[dict], finding: str) -> list[str]:
-    return list(dict.fromkeys(c["reason"] for c in checks if c["finding"] == finding
-                              and c.get("verdict") == "untestable"))
+    return list(
+        dict.fromkeys(c["reason"] for c in checks if c["finding"] == finding and c.get("verdict") == "untestable")
+    )
 
 
 def paragraph(checks: list[dict], findings: list[str], reasons: dict[str, str]) -> str:
@@ -43,8 +49,7 @@ def paragraph(checks: list[dict], findings: list[str], reasons: dict[str, str]) 
     for fid in findings:
         sentence = verdict_phrase(checks, fid) + "."
         extra = [reasons.get(fid, "")] + untestable_reasons(checks, fid)
-        out.append(" ".join([sentence] + [e[0].upper() + e[1:] + ("" if e.endswith(".") else ".")
-                                          for e in extra if e]))
+        out.append(" ".join([sentence] + [e[0].upper() + e[1:] + ("" if e.endswith(".") else ".") for e in extra if e]))
     return " ".join(out)
 
 
@@ -59,8 +64,18 @@ def checks_table(checks: list[dict]):
     stated before measuring, verdict. Columns holding one value for every row are left out."""
     import pandas as pd
 
-    rows = [dict(finding=c["finding"], pooling=c.get("variant"), claim=c["claim"], measured=c["measured"],
-                 bound=c["reference"], margin=c.get("margin") or "", verdict=c.get("verdict")) for c in checks]
+    rows = [
+        dict(
+            finding=c["finding"],
+            pooling=c.get("variant"),
+            claim=c["claim"],
+            measured=c["measured"],
+            bound=c["reference"],
+            margin=c.get("margin") or "",
+            verdict=c.get("verdict"),
+        )
+        for c in checks
+    ]
     df = pd.DataFrame(rows)
     keep = [col for col in df if col in ("claim", "measured", "bound", "verdict") or df[col].nunique(dropna=False) > 1]
     return df[keep]

@@ -74,8 +74,12 @@ def _relative(path: str, module: str) -> str:
 def _docstring_lines(node) -> tuple[int, int] | None:
     """1-based line span (relative to the parsed text) of ``node``'s docstring, or None."""
     body = getattr(node, "body", None)
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         return body[0].lineno, body[0].end_lineno
     return None
 
@@ -88,8 +92,9 @@ def _find_part(node, name: str):
             targets = child.targets if isinstance(child, ast.Assign) else [child.target]
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return child
-    raise ValueError(f"{getattr(node, 'name', '?')} has no part named {name!r} (a method, nested def or "
-                     f"assignment in its body)")
+    raise ValueError(
+        f"{getattr(node, 'name', '?')} has no part named {name!r} (a method, nested def or assignment in its body)"
+    )
 
 
 def source(obj, docstring: bool = True, part: str | None = None) -> Source:
@@ -114,17 +119,23 @@ def source(obj, docstring: bool = True, part: str | None = None) -> Source:
         first_rel = min([node.lineno] + [d.lineno for d in decorators])
         last_rel = node.end_lineno
         qualname = f"{qualname}.{part}"
-    shown = text.splitlines()[first_rel - 1:last_rel]
+    shown = text.splitlines()[first_rel - 1 : last_rel]
     removed = False
     if not docstring:
         span = _docstring_lines(node)
         if span:
             lo, hi = span[0] - first_rel, span[1] - first_rel
-            shown = shown[:lo] + shown[hi + 1:]
+            shown = shown[:lo] + shown[hi + 1 :]
             removed = True
     code = textwrap.dedent("\n".join(shown))
-    return Source(qualname=qualname, path=path, first=start + first_rel - 1, last=start + last_rel - 1,
-                  code=code, docstring_removed=removed)
+    return Source(
+        qualname=qualname,
+        path=path,
+        first=start + first_rel - 1,
+        last=start + last_rel - 1,
+        code=code,
+        docstring_removed=removed,
+    )
 
 
 def markdown(obj, docstring: bool = True, part: str | None = None, caption: str | None = None) -> str:

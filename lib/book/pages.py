@@ -25,8 +25,13 @@ def findings_page(runs: list[dict], names: dict[str, str] | None = None) -> str:
     names = scorecard.titles() if names is None else names
     tally = scorecard.tally_html(runs) + "\n\n"
     verdicts = {fid: scorecard.verdict_html(fid, runs) for fid in findings.FINDINGS}
-    return (tally + scorecard.summary_sentence(runs) + "\n\n:::{container} srl-findings\n"
-            + findings.table_markdown(verdicts=verdicts, titles=names) + ":::\n")
+    return (
+        tally
+        + scorecard.summary_sentence(runs)
+        + "\n\n:::{container} srl-findings\n"
+        + findings.table_markdown(verdicts=verdicts, titles=names)
+        + ":::\n"
+    )
 
 
 def render_all(runs: list[dict] | None = None) -> dict[Path, str]:
@@ -40,8 +45,10 @@ def main() -> int:
     runs = scorecard.collect()
     for path, text in render_all(runs).items():
         atomic_write_text(path, text)
-    print(f"scorecard: {len(runs)} published run(s) -> {SCORECARD.relative_to(REPO_ROOT)}; "
-          f"findings table -> {FINDINGS_TABLE.relative_to(REPO_ROOT)}")
+    print(
+        f"scorecard: {len(runs)} published run(s) -> {SCORECARD.relative_to(REPO_ROOT)}; "
+        f"findings table -> {FINDINGS_TABLE.relative_to(REPO_ROOT)}"
+    )
     return 0
 
 

@@ -52,13 +52,16 @@ def seed_stats(values: dict) -> dict[str, dict]:
     out = {}
     for variant, by_seed in values.items():
         v = np.array(list(by_seed.values()), dtype=float)
-        out[variant] = dict(mean=float(v.mean()), sd=float(v.std(ddof=1)) if len(v) > 1 else 0.0, n=len(v),
-                            values=[float(x) for x in v])
+        out[variant] = dict(
+            mean=float(v.mean()), sd=float(v.std(ddof=1)) if len(v) > 1 else 0.0, n=len(v), values=[float(x) for x in v]
+        )
     return out
 
 
-SMOKE_REASON = ("smoke scale: a tiny random encoder and a few SimCSE steps say nothing about the paper's claims; "
-                "the page only checks that the chapter runs")
+SMOKE_REASON = (
+    "smoke scale: a tiny random encoder and a few SimCSE steps say nothing about the paper's claims; "
+    "the page only checks that the chapter runs"
+)
 
 
 @dataclass
@@ -92,14 +95,18 @@ class PairStudy:
 
         p = self.params
         self.cl_runs = contrastive_runs(p, progress)
-        roles = {"PLM": models.resolve(p["plm"]), **{r.label: r.spec for r in self.cl_runs},
-                 **{models.resolve(m).label: models.resolve(m) for m in p["extra_models"]}}
+        roles = {
+            "PLM": models.resolve(p["plm"]),
+            **{r.label: r.spec for r in self.cl_runs},
+            **{models.resolve(m).label: models.resolve(m) for m in p["extra_models"]},
+        }
         self.encoders, self.results = {}, {}
         for role, spec in roles.items():
             enc = models.load(spec, self.device)
             mask = functional(enc.tokenizer) if functional else None
-            self.results[role] = geometry.analyse(enc, self.texts, p["seeds"], n_samples=p["n_samples"],
-                                                  progress=False, functional=mask)
+            self.results[role] = geometry.analyse(
+                enc, self.texts, p["seeds"], n_samples=p["n_samples"], progress=False, functional=mask
+            )
             self.encoders[role] = enc
             enc.model.to("cpu")
         return self.results
@@ -112,20 +119,34 @@ class PairStudy:
         from . import charts
 
         long = pd.DataFrame(rows).groupby(["model", "layer", "metric"], as_index=False)["value"].mean()
-        display(charts.per_layer_models(long, f"PLM vs CL per layer, CL averaged over training seeds "
-                                        f"({len(self.texts)} STS-B test sentences)", columns=3))
+        display(
+            charts.per_layer_models(
+                long,
+                f"PLM vs CL per layer, CL averaged over training seeds ({len(self.texts)} STS-B test sentences)",
+                columns=3,
+            )
+        )
         plm = long[long.model == "PLM"].set_index(["layer", "metric"])["value"]
         delta = long[long.model.isin(self.variants)].assign(
-            value=lambda d: d["value"].to_numpy() - plm.loc[list(zip(d.layer, d.metric))].to_numpy())
+            value=lambda d: d["value"].to_numpy() - plm.loc[list(zip(d.layer, d.metric))].to_numpy()
+        )
         display(charts.per_layer_models(delta, "CL − PLM per layer, per pooling (0: no change)", columns=3))
 
     def save(self, metrics: dict):
         """Write the chapter's results.json with every model's provenance and the analysis sentences' hash."""
         from ..science import data
 
-        return self.run.save(metrics, models=list(self.encoders.values()),
-                             data=dict(dataset="stsb", split="test", column="sentence1", n_sentences=len(self.texts),
-                                       sentences_sha256=data.texts_sha256(self.texts)))
+        return self.run.save(
+            metrics,
+            models=list(self.encoders.values()),
+            data=dict(
+                dataset="stsb",
+                split="test",
+                column="sentence1",
+                n_sentences=len(self.texts),
+                sentences_sha256=data.texts_sha256(self.texts),
+            ),
+        )
 
     def movement(self) -> "pd.DataFrame":  # noqa: F821
         """How far each CL model is from the PLM (:mod:`lib.science.movement`): relative weight change per layer,
@@ -142,17 +163,27 @@ class PairStudy:
         rows = []
         for r in self.cl_runs:
             gamma, _ = movement.last_layernorm(self.encoders[r.label].model)
-            row = {"run": r.label, **{f"Δ‖W‖/‖W‖ {k}": v for k, v in
-                                      movement.relative_change(plm_model, self.encoders[r.label].model).items()},
-                   "last LayerNorm gain (mean)": float(np.mean(gamma))}
+            row = {
+                "run": r.label,
+                **{
+                    f"Δ‖W‖/‖W‖ {k}": v
+                    for k, v in movement.relative_change(plm_model, self.encoders[r.label].model).items()
+                },
+                "last LayerNorm gain (mean)": float(np.mean(gamma)),
+            }
             if r.record is not None:
                 sch, best = r.record["schedule"], r.record["best"]["step"]
-                summed = movement.summed_lr(r.record["params"]["lr"], sch["max_steps"], sch["warmup_steps"],
-                                            upto=best)
-                row.update({"Σ lr to the best step": summed, "vs SimCSE's epoch": summed / simcse_sum,
-                            "sentences seen / 1M": best * sch["global_batch"] / 1e6,
-                            "max relative norm change allowed": movement.norm_change_bound(
-                                summed, gamma_plm, movement.ADAM_STEP_BOUND)})
+                summed = movement.summed_lr(r.record["params"]["lr"], sch["max_steps"], sch["warmup_steps"], upto=best)
+                row.update(
+                    {
+                        "Σ lr to the best step": summed,
+                        "vs SimCSE's epoch": summed / simcse_sum,
+                        "sentences seen / 1M": best * sch["global_batch"] / 1e6,
+                        "max relative norm change allowed": movement.norm_change_bound(
+                            summed, gamma_plm, movement.ADAM_STEP_BOUND
+                        ),
+                    }
+                )
             rows.append(row)
         self.plm_gain, self.simcse_sum = float(np.mean(gamma_plm)), simcse_sum
         self.simcse_bound = movement.norm_change_bound(simcse_sum, gamma_plm, movement.ADAM_STEP_BOUND)

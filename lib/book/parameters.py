@@ -19,8 +19,20 @@ from ..science import params as P
 from ..science.params import ParameterError
 from .declarations import CHAPTERS, Declaration, Param
 
-__all__ = ["CHAPTERS", "Declaration", "Param", "ParameterError", "cell_source", "check", "collect", "declaration",
-           "model_params", "simcse_configs", "simcse_overrides", "write_cells"]
+__all__ = [
+    "CHAPTERS",
+    "Declaration",
+    "Param",
+    "ParameterError",
+    "cell_source",
+    "check",
+    "collect",
+    "declaration",
+    "model_params",
+    "simcse_configs",
+    "simcse_overrides",
+    "write_cells",
+]
 
 
 MODEL_KINDS = ("model", "models")
@@ -37,11 +49,15 @@ def declaration(chapter: str, notebook=None) -> Declaration:
 
     out = {}
     for node in ast.parse(parameters_cell(notebook).source).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0] if isinstance(
-            node, ast.Assign) and len(node.targets) == 1 else None
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else node.targets[0]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            else None
+        )
         if isinstance(target, ast.Name):
-            out[target.id] = Param(ast.literal_eval(node.value), "", kind="path" if target.id.endswith("_dir")
-                                   else "")
+            out[target.id] = Param(ast.literal_eval(node.value), "", kind="path" if target.id.endswith("_dir") else "")
     meta = notebook.metadata.get("srl", {})
     scales = meta.get("scales", {out.get("scale", Param("smoke", "")).default: {}})
     return Declaration(out, scales, meta.get("ci_scale", next(iter(scales))))
@@ -85,8 +101,14 @@ def simcse_configs(params: dict) -> dict[tuple[str, int], object]:
 
 def simcse_overrides(params: dict, **knobs) -> dict:
     """The SimCSE run's overrides: the chapter's scale, PLM, data and device, its ``simcse`` dict, ``knobs``."""
-    return dict(scale=params["scale"], model=params["plm"], data_dir=params["data_dir"], device=params["device"],
-                **params.get("simcse", {}), **knobs)
+    return dict(
+        scale=params["scale"],
+        model=params["plm"],
+        data_dir=params["data_dir"],
+        device=params["device"],
+        **params.get("simcse", {}),
+        **knobs,
+    )
 
 
 def collect(chapter: str, namespace: dict) -> dict:

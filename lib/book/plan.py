@@ -46,14 +46,19 @@ def work(plans: list[dict], poll_s: float = 30.0) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    names = [c.stem for c in chapters.all_chapters()] if "--all" in argv else \
-        [chapters.find(a).stem for a in argv if not a.startswith("--")]
+    names = (
+        [c.stem for c in chapters.all_chapters()]
+        if "--all" in argv
+        else [chapters.find(a).stem for a in argv if not a.startswith("--")]
+    )
     plans = list({training_runs.run_dir("simcse", p): p for name in names for p in configs(name)}.items())
     for folder, p in plans:
         status = training_runs.status("simcse", p)
-        print(f"{(status or {}).get('status', 'missing'):>9}  {folder.name}  pooling {p['pooling']}, seed {p['seed']},"
-              f" lr {p['lr']:g}, dropout {p['dropout']}, τ {p['temperature']}, batch {p['batch_size']}, "
-              f"{p['max_steps']} steps")
+        print(
+            f"{(status or {}).get('status', 'missing'):>9}  {folder.name}  pooling {p['pooling']}, seed {p['seed']},"
+            f" lr {p['lr']:g}, dropout {p['dropout']}, τ {p['temperature']}, batch {p['batch_size']}, "
+            f"{p['max_steps']} steps"
+        )
     if "--train" in argv:
         work([p for _, p in plans])
     return 0

@@ -31,43 +31,114 @@ VERDICTS = ("reproduced", "partly", "not", "untestable", "not comparable", "not 
 
 
 # --------------------------------------------------------------------------------------------- checks
-def _check(finding: str, claim: str, kind: str, measured: float, reference, difference, tolerance, passed: bool,
-           variant: str | None, margin: str) -> dict:
+def _check(
+    finding: str,
+    claim: str,
+    kind: str,
+    measured: float,
+    reference,
+    difference,
+    tolerance,
+    passed: bool,
+    variant: str | None,
+    margin: str,
+) -> dict:
     registry.check_ids([finding])
-    return dict(finding=finding, claim=claim, kind=kind, measured=float(measured), reference=reference,
-                difference=difference, tolerance=tolerance, passed=bool(passed),
-                verdict="holds" if passed else "fails", variant=variant, margin=margin)
+    return dict(
+        finding=finding,
+        claim=claim,
+        kind=kind,
+        measured=float(measured),
+        reference=reference,
+        difference=difference,
+        tolerance=tolerance,
+        passed=bool(passed),
+        verdict="holds" if passed else "fails",
+        variant=variant,
+        margin=margin,
+    )
 
 
-def within(finding: str, claim: str, measured: float, reference: float | None, tolerance: float,
-           variant: str | None = None, margin: str = "") -> dict:
+def within(
+    finding: str,
+    claim: str,
+    measured: float,
+    reference: float | None,
+    tolerance: float,
+    variant: str | None = None,
+    margin: str = "",
+) -> dict:
     """``measured`` agrees with ``reference`` to ``tolerance``."""
     diff = None if reference is None else float(measured) - float(reference)
-    return _check(finding, claim, "within", measured, reference, diff, float(tolerance),
-                  diff is not None and abs(diff) <= tolerance, variant, margin)
+    return _check(
+        finding,
+        claim,
+        "within",
+        measured,
+        reference,
+        diff,
+        float(tolerance),
+        diff is not None and abs(diff) <= tolerance,
+        variant,
+        margin,
+    )
 
 
-def above(finding: str, claim: str, measured: float, bound: float, variant: str | None = None,
-          margin: str = "") -> dict:
+def above(
+    finding: str, claim: str, measured: float, bound: float, variant: str | None = None, margin: str = ""
+) -> dict:
     """``measured`` > ``bound`` (a direction claim; the bound carries any margin stated before measuring)."""
-    return _check(finding, claim, "above", measured, float(bound), float(measured) - float(bound), None,
-                  float(measured) > bound, variant, margin)
+    return _check(
+        finding,
+        claim,
+        "above",
+        measured,
+        float(bound),
+        float(measured) - float(bound),
+        None,
+        float(measured) > bound,
+        variant,
+        margin,
+    )
 
 
-def below(finding: str, claim: str, measured: float, bound: float, variant: str | None = None,
-          margin: str = "") -> dict:
+def below(
+    finding: str, claim: str, measured: float, bound: float, variant: str | None = None, margin: str = ""
+) -> dict:
     """``measured`` < ``bound``."""
-    return _check(finding, claim, "below", measured, float(bound), float(measured) - float(bound), None,
-                  float(measured) < bound, variant, margin)
+    return _check(
+        finding,
+        claim,
+        "below",
+        measured,
+        float(bound),
+        float(measured) - float(bound),
+        None,
+        float(measured) < bound,
+        variant,
+        margin,
+    )
 
 
-def untestable(finding: str, claim: str, reason: str, measured: float | None = None, variant: str | None = None,
-               margin: str = "") -> dict:
+def untestable(
+    finding: str, claim: str, reason: str, measured: float | None = None, variant: str | None = None, margin: str = ""
+) -> dict:
     """A claim this run cannot test, and why (a reason computed from the run, e.g. how far it could move)."""
     registry.check_ids([finding])
-    return dict(finding=finding, claim=claim, kind="untestable", measured=None if measured is None else
-                float(measured), reference=None, difference=None, tolerance=None, passed=None,
-                verdict="untestable", variant=variant, margin=margin, reason=reason)
+    return dict(
+        finding=finding,
+        claim=claim,
+        kind="untestable",
+        measured=None if measured is None else float(measured),
+        reference=None,
+        difference=None,
+        tolerance=None,
+        passed=None,
+        verdict="untestable",
+        variant=variant,
+        margin=margin,
+        reason=reason,
+    )
 
 
 def verdict(checks: list[dict]) -> str:
@@ -92,23 +163,41 @@ def by_variant(checks: list[dict]) -> dict[str | None, list[dict]]:
 
 
 def failures(checks: list[dict]) -> list[str]:
-    return [f"{c['finding']}: {c['claim']} (measured {c['measured']:.4g}, {c['kind']} {c['reference']})"
-            for c in checks if c.get("verdict") == "fails" or (c.get("verdict") is None and not c["passed"])]
+    return [
+        f"{c['finding']}: {c['claim']} (measured {c['measured']:.4g}, {c['kind']} {c['reference']})"
+        for c in checks
+        if c.get("verdict") == "fails" or (c.get("verdict") is None and not c["passed"])
+    ]
 
 
 # --------------------------------------------------------------------------------------------- files
-def write(out_dir: str | os.PathLike, chapter: str, findings: list[str], params: dict, metrics: dict,
-          provenance: dict, checks: list[dict] | None = None, comparable: bool = True,
-          comparable_reason: str = "") -> Path:
+def write(
+    out_dir: str | os.PathLike,
+    chapter: str,
+    findings: list[str],
+    params: dict,
+    metrics: dict,
+    provenance: dict,
+    checks: list[dict] | None = None,
+    comparable: bool = True,
+    comparable_reason: str = "",
+) -> Path:
     """Write ``results.json`` into ``out_dir`` (atomically) and return its path."""
     registry.check_ids(findings)
     checks = checks or []
     stray = sorted({c["finding"] for c in checks} - set(findings))
     if stray:
         raise ValueError(f"checks name findings {stray} that chapter {chapter} does not declare ({findings})")
-    doc = dict(chapter=chapter, findings=list(findings), comparable=bool(comparable),
-               comparable_reason=comparable_reason, params=params, metrics=metrics, checks=checks,
-               provenance=provenance)
+    doc = dict(
+        chapter=chapter,
+        findings=list(findings),
+        comparable=bool(comparable),
+        comparable_reason=comparable_reason,
+        params=params,
+        metrics=metrics,
+        checks=checks,
+        provenance=provenance,
+    )
     return atomic_write_text(Path(out_dir) / "results.json", json.dumps(json_safe(doc), indent=1) + "\n")
 
 

@@ -26,8 +26,7 @@ from .records import read
 from .tables import fmt
 
 VERDICTS = records.VERDICTS
-SYMBOLS = {"reproduced": "✓", "partly": "◐", "not": "✗", "untestable": "?", "not comparable": "≠",
-           "not yet run": "…"}
+SYMBOLS = {"reproduced": "✓", "partly": "◐", "not": "✗", "untestable": "?", "not comparable": "≠", "not yet run": "…"}
 CHECK_SYMBOLS = {"holds": "✓ holds", "fails": "✗ fails", "untestable": "? untestable"}
 NO_VARIANT = "all"  # how checks without a variant are labelled beside variants
 
@@ -84,8 +83,9 @@ def verdict_html(fid: str, runs: list[dict]) -> str:
     per = variant_verdicts(checks) if word not in ("not comparable", "not yet run") else []
     if not per:
         return badge(word)
-    return badge(word) + "".join(f'<br><span class="verdict-variant">{html.escape(v)}:</span> {badge(w)}'
-                                 for v, w in per)
+    return badge(word) + "".join(
+        f'<br><span class="verdict-variant">{html.escape(v)}:</span> {badge(w)}' for v, w in per
+    )
 
 
 def verdict_text(fid: str, runs: list[dict]) -> str:
@@ -138,10 +138,12 @@ def _link(stem: str, names: dict[str, str]) -> str:
 # --------------------------------------------------------------------------------------------- the page
 def tally_html(runs: list[dict]) -> str:
     """The verdict counts as one line of labels (symbol, word, count; "not yet run" only when there are any)."""
-    items = "".join(f'<span class="srl-tally-item">{badge(w)} <b>{n}</b></span>' for w, n in tally(runs).items()
-                    if n or w != "not yet run")
-    return (f'<div class="srl-tally"><span class="srl-tally-total">{len(registry.FINDINGS)} findings</span>'
-            f"{items}</div>")
+    items = "".join(
+        f'<span class="srl-tally-item">{badge(w)} <b>{n}</b></span>'
+        for w, n in tally(runs).items()
+        if n or w != "not yet run"
+    )
+    return f'<div class="srl-tally"><span class="srl-tally-total">{len(registry.FINDINGS)} findings</span>{items}</div>'
 
 
 def summary_sentence(runs: list[dict]) -> str:
@@ -149,31 +151,50 @@ def summary_sentence(runs: list[dict]) -> str:
     groups: dict[str, list[str]] = {}
     for fid in registry.FINDINGS:
         groups.setdefault(verdict(fid, runs)[0], []).append(fid)
-    phrases = {"reproduced": "{n} reproduce{s} ({ids})", "partly": "{n} partly ({ids})",
-               "not": "{n} do{es} not ({ids})", "untestable": "{n} cannot be tested at the published scale ({ids})",
-               "not comparable": "{n} cannot be held against {its} reference ({ids})",
-               "not yet run": "{n} {has} no published run yet ({ids})"}
+    phrases = {
+        "reproduced": "{n} reproduce{s} ({ids})",
+        "partly": "{n} partly ({ids})",
+        "not": "{n} do{es} not ({ids})",
+        "untestable": "{n} cannot be tested at the published scale ({ids})",
+        "not comparable": "{n} cannot be held against {its} reference ({ids})",
+        "not yet run": "{n} {has} no published run yet ({ids})",
+    }
     parts = []
     for word in VERDICTS:
         fids = groups.get(word, [])
         if fids:
             one = len(fids) == 1
             ids = ", ".join(f"{fid}{_variants_in_words(fid, runs)}" for fid in fids)
-            parts.append(phrases[word].format(n=len(fids), ids=ids, s="s" if one else "", es="es" if one else "",
-                                              its="its" if one else "their", has="has" if one else "have"))
+            parts.append(
+                phrases[word].format(
+                    n=len(fids),
+                    ids=ids,
+                    s="s" if one else "",
+                    es="es" if one else "",
+                    its="its" if one else "their",
+                    has="has" if one else "have",
+                )
+            )
     text = f"Of the {len(registry.FINDINGS)} findings, " + _join(parts) + "."
     scales = sorted({doc["provenance"].get("scale", "?") for doc in runs if doc["findings"]})
     if scales:
-        text += (f" Every published run is at {scales[0]} scale." if len(scales) == 1
-                 else f" The published runs are at {_join(scales)} scale.")
+        text += (
+            f" Every published run is at {scales[0]} scale."
+            if len(scales) == 1
+            else f" The published runs are at {_join(scales)} scale."
+        )
     return text
 
 
 def summary(runs: list[dict]) -> list[str]:
     """The tally, the summary sentence and the reasons the runs record where a result is not a reproduction."""
     lines = [tally_html(runs), "", summary_sentence(runs), ""]
-    why = [(fid, r) for fid in registry.FINDINGS if verdict(fid, runs)[0] not in ("reproduced", "not yet run")
-           for r in reasons(fid, runs)]
+    why = [
+        (fid, r)
+        for fid in registry.FINDINGS
+        if verdict(fid, runs)[0] not in ("reproduced", "not yet run")
+        for r in reasons(fid, runs)
+    ]
     if why:
         lines += ["Where a result is not a reproduction, the runs record why:", ""]
         lines += [f"- **{fid}**: {r}" for fid, r in why]
@@ -198,12 +219,15 @@ def _cell(text: str) -> str:
 def _run_line(doc: dict, names: dict[str, str]) -> str:
     prov = doc["provenance"]
     plm = doc.get("params", {}).get("plm")  # chapters that read training runs load no model themselves
-    models = (", ".join(f"`{m['name']}`" for m in prov.get("models", []))
-              or (f"SimCSE runs from `{plm}`" if plm else "—"))
+    models = ", ".join(f"`{m['name']}`" for m in prov.get("models", [])) or (
+        f"SimCSE runs from `{plm}`" if plm else "—"
+    )
     commit = (prov.get("git", {}).get("commit") or "unknown")[:10]
     wall = prov.get("wall_time_s")
-    return (f"From {_link(doc['chapter'], names)}: {prov.get('scale', '?')} scale; models {models}; commit "
-            f"`{commit}`" + (f"; wall time {fmt(wall, 3)} s" if isinstance(wall, (int, float)) else "") + ".")
+    return (
+        f"From {_link(doc['chapter'], names)}: {prov.get('scale', '?')} scale; models {models}; commit "
+        f"`{commit}`" + (f"; wall time {fmt(wall, 3)} s" if isinstance(wall, (int, float)) else "") + "."
+    )
 
 
 def _reference(c: dict) -> str:
@@ -218,15 +242,19 @@ def _reference(c: dict) -> str:
 
 def _checks_table(checks: list[dict]) -> list[str]:
     with_variant = any(c.get("variant") is not None for c in checks)
-    head = (["variant"] if with_variant else []) + ["claim", "ours", "reference or bound", "Δ", "tolerance",
-                                                    "verdict"]
+    head = (["variant"] if with_variant else []) + ["claim", "ours", "reference or bound", "Δ", "tolerance", "verdict"]
     out = [":::{container} srl-checks", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in checks:
         word = check_verdict(c)
         claim = c["claim"] + (f" — {c['reason']}" if word == "untestable" and c.get("reason") else "")
         cells = ([str(c.get("variant") or NO_VARIANT)] if with_variant else []) + [
-            _cell(claim), fmt(c.get("measured")), _reference(c), fmt(c.get("difference"), sign=True),
-            fmt(c.get("tolerance")), check_badge(word)]
+            _cell(claim),
+            fmt(c.get("measured")),
+            _reference(c),
+            fmt(c.get("difference"), sign=True),
+            fmt(c.get("tolerance")),
+            check_badge(word),
+        ]
         out.append("| " + " | ".join(cells) + " |")
     return out + [":::"]
 
@@ -235,28 +263,46 @@ def render(runs: list[dict], names: dict[str, str] | None = None) -> str:
     """The scorecard page (MyST markdown). ``names``: chapter stem -> title (default: :func:`titles`)."""
     names = titles() if names is None else names
     lines = ["# Reproduction scorecard", ""] + summary(runs)
-    lines += [":::{container} srl-scorecard",
-              "| finding | the paper reports | we measured | verdict | chapter |", "|---|---|---|---|---|"]
-    details = ["## Every check", "",
-               "Generated by `lib/book/scorecard.py` from the `results.json` of every published run "
-               "(`book/results/`). Each check compares one number we measured with a reference value or a bound "
-               "stated before the measurement; a finding is *reproduced* when all its testable checks hold, "
-               "*partly* when some do, *not* when none does. Open a finding to see its checks.", ""]
+    lines += [
+        ":::{container} srl-scorecard",
+        "| finding | the paper reports | we measured | verdict | chapter |",
+        "|---|---|---|---|---|",
+    ]
+    details = [
+        "## Every check",
+        "",
+        "Generated by `lib/book/scorecard.py` from the `results.json` of every published run "
+        "(`book/results/`). Each check compares one number we measured with a reference value or a bound "
+        "stated before the measurement; a finding is *reproduced* when all its testable checks hold, "
+        "*partly* when some do, *not* when none does. Open a finding to see its checks.",
+        "",
+    ]
     for fid, finding in registry.FINDINGS.items():
         word, named, checks = verdict(fid, runs)
         headline = "; ".join(h for doc in named if (h := doc["metrics"].get("headlines", {}).get(fid))) or "—"
         where = _link(finding.chapter, names) if finding.chapter else "—"
-        lines.append(f"| **{fid}** {_cell(finding.claim)} | {_cell(finding.paper or finding.expected)} | "
-                     f"{_cell(headline)} | {verdict_html(fid, runs)} | {where} |")
+        lines.append(
+            f"| **{fid}** {_cell(finding.claim)} | {_cell(finding.paper or finding.expected)} | "
+            f"{_cell(headline)} | {verdict_html(fid, runs)} | {where} |"
+        )
         if not named:
             continue
         held = sum(check_verdict(c) == "holds" for c in checks)
         testable = sum(check_verdict(c) != "untestable" for c in checks)
-        count = (f"{held}/{testable} checks hold" if testable else "no testable check" if checks
-                 else "its run's checks are shown, not counted" if word == "not comparable" else "no check")
-        details += ["<details>",
-                    f"<summary><b>{fid}</b> · {html.escape(finding.claim)} — {badge(word)} · {count}</summary>",
-                    ""]
+        count = (
+            f"{held}/{testable} checks hold"
+            if testable
+            else "no testable check"
+            if checks
+            else "its run's checks are shown, not counted"
+            if word == "not comparable"
+            else "no check"
+        )
+        details += [
+            "<details>",
+            f"<summary><b>{fid}</b> · {html.escape(finding.claim)} — {badge(word)} · {count}</summary>",
+            "",
+        ]
         for doc in named:
             details += [_run_line(doc, names), ""]
             if not doc["comparable"]:

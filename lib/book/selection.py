@@ -40,12 +40,23 @@ class Grid:
     extra: tuple = ()  # other SimCSE parameters, as (name, value) pairs
 
     def params(self, pooling: str, lr: float, dropout: float, max_steps: int) -> dict:
-        return dict(scale=self.scale, model=self.model, seed=0, data_dir=self.data_dir, device=self.device,
-                    **dict(self.extra), pooling=pooling, lr=lr, dropout=dropout, max_steps=max_steps)
+        return dict(
+            scale=self.scale,
+            model=self.model,
+            seed=0,
+            data_dir=self.data_dir,
+            device=self.device,
+            **dict(self.extra),
+            pooling=pooling,
+            lr=lr,
+            dropout=dropout,
+            max_steps=max_steps,
+        )
 
     def stage1(self) -> list[dict]:
-        return [self.params(pool, lr, d, self.steps[0]) for pool in self.poolings for lr in self.lrs
-                for d in self.dropouts]
+        return [
+            self.params(pool, lr, d, self.steps[0]) for pool in self.poolings for lr in self.lrs for d in self.dropouts
+        ]
 
     def stage2(self, records: dict[tuple, dict]) -> list[dict]:
         """The best ``keep`` stage-1 settings per pooling at the longer schedule (once stage 1 has finished)."""
@@ -54,7 +65,7 @@ class Grid:
             scored = [(best_dev(records.get(key(p))), p) for p in self.stage1() if p["pooling"] == pool]
             if any(score is None for score, _ in scored):
                 return []
-            for _, p in sorted(scored, key=lambda sp: -sp[0])[:self.keep]:
+            for _, p in sorted(scored, key=lambda sp: -sp[0])[: self.keep]:
                 out.append(dict(p, max_steps=self.steps[1]))
         return out
 
@@ -102,13 +113,22 @@ def best_dev(record: dict | None) -> float | None:
 def table(records: dict[tuple, dict], grid: Grid = Grid()) -> pd.DataFrame:
     """One row per run: pooling, lr, dropout, steps, STS-B dev at the start, best (and its step), at the end."""
     rows = []
-    for (pool, lr, d, steps), rec in sorted(records.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][1],
-                                                                            kv[0][2])):
+    for (pool, lr, d, steps), rec in sorted(records.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][1], kv[0][2])):
         evals = rec.get("evals") or []
-        rows.append(dict(pooling=pool, lr=lr, dropout=d, steps=steps, stage=1 if steps == grid.steps[0] else 2,
-                         status=rec.get("status"), start=evals[0]["stsb_dev"] if evals else None,
-                         best=best_dev(rec), best_step=(rec.get("best") or {}).get("step"),
-                         end=evals[-1]["stsb_dev"] if evals and rec.get("status") == "finished" else None))
+        rows.append(
+            dict(
+                pooling=pool,
+                lr=lr,
+                dropout=d,
+                steps=steps,
+                stage=1 if steps == grid.steps[0] else 2,
+                status=rec.get("status"),
+                start=evals[0]["stsb_dev"] if evals else None,
+                best=best_dev(rec),
+                best_step=(rec.get("best") or {}).get("step"),
+                end=evals[-1]["stsb_dev"] if evals and rec.get("status") == "finished" else None,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -127,8 +147,11 @@ def work(grid: Grid, poll_s: float = 30.0) -> dict[tuple, dict]:
                     records[key(p)] = training_runs.ensure("simcse", p, wait=False)[1]
                 except TrainingError:
                     busy += 1
-        if not busy and len(grid.stage2(records)) == grid.keep * len(grid.poolings) and \
-                all(key(p) in records for p in grid.stage2(records)):
+        if (
+            not busy
+            and len(grid.stage2(records)) == grid.keep * len(grid.poolings)
+            and all(key(p) in records for p in grid.stage2(records))
+        ):
             return records
         time.sleep(poll_s)
 

@@ -97,19 +97,34 @@ def run_point(source: str, scale: str | None, overrides: dict) -> dict:
     try:
         out = execute.run(chapter, scale, overrides, progress=False)
         results = json.loads((out / "results.json").read_text())
-        record = dict(status="finished", overrides=overrides, seconds=round(time.perf_counter() - t0, 1),
-                      headlines=results["metrics"].get("headlines", {}))
+        record = dict(
+            status="finished",
+            overrides=overrides,
+            seconds=round(time.perf_counter() - t0, 1),
+            headlines=results["metrics"].get("headlines", {}),
+        )
     except Exception as err:  # recorded, not raised: one failing point must not stop the sweep
         log = getattr(err, "evalue", "") or traceback.format_exc(limit=3)
-        record = dict(status="failed", overrides=overrides, seconds=round(time.perf_counter() - t0, 1),
-                      error=f"{err.__class__.__name__}: {log}"[-4000:],
-                      notebook=str(getattr(err, "notebook", folder / f"{chapter.stem}.ipynb")))
+        record = dict(
+            status="failed",
+            overrides=overrides,
+            seconds=round(time.perf_counter() - t0, 1),
+            error=f"{err.__class__.__name__}: {log}"[-4000:],
+            notebook=str(getattr(err, "notebook", folder / f"{chapter.stem}.ipynb")),
+        )
     atomic_write_text(folder / POINT_FILE, json.dumps(record, indent=1) + "\n")
     return record
 
 
-def sweep(chapter: chapters.Chapter, scale: str | None, grid: dict[str, list], workers: int = 1,
-          engine: str = "local", cluster: str = "local", log=print) -> list[Point]:
+def sweep(
+    chapter: chapters.Chapter,
+    scale: str | None,
+    grid: dict[str, list],
+    workers: int = 1,
+    engine: str = "local",
+    cluster: str = "local",
+    log=print,
+) -> list[Point]:
     """Run every point of the grid that is not finished; return every point with its status."""
     if engine not in ENGINES:
         raise ParameterError("--engine", engine, "expected one of " + ", ".join(ENGINES))
@@ -124,16 +139,24 @@ def sweep(chapter: chapters.Chapter, scale: str | None, grid: dict[str, list], w
         else:
             todo.append(point)
         out.append(point)
-    log(f"{chapter.stem}: {len(out)} point(s), {len(out) - len(todo)} finished before, {len(todo)} to run "
-        f"({engine} engine, {workers} at a time)")
+    log(
+        f"{chapter.stem}: {len(out)} point(s), {len(out) - len(todo)} finished before, {len(todo)} to run "
+        f"({engine} engine, {workers} at a time)"
+    )
 
     def settle(point: Point, record: dict):
         point.status = "ran" if record["status"] == "finished" else "failed"
         point.seconds, point.error = record["seconds"], record.get("error", "")
         point.headlines = record.get("headlines", {})
-        log(f"  {point.status:>6}  {point.overrides}  {point.seconds:.0f} s"
-            + (f"\n          {point.error.splitlines()[0] if point.error else ''}\n          log: "
-               f"{record.get('notebook')}" if point.status == "failed" else ""))
+        log(
+            f"  {point.status:>6}  {point.overrides}  {point.seconds:.0f} s"
+            + (
+                f"\n          {point.error.splitlines()[0] if point.error else ''}\n          log: "
+                f"{record.get('notebook')}"
+                if point.status == "failed"
+                else ""
+            )
+        )
 
     if engine == "local":
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -151,11 +174,22 @@ def sweep(chapter: chapters.Chapter, scale: str | None, grid: dict[str, list], w
             try:
                 settle(point, job.result())
             except Exception as err:  # the job itself failed (not the chapter): record it the same way
-                settle(point, dict(status="failed", seconds=0.0, error=f"{err.__class__.__name__}: {err}"[-4000:],
-                                   notebook=str(point.folder)))
+                settle(
+                    point,
+                    dict(
+                        status="failed",
+                        seconds=0.0,
+                        error=f"{err.__class__.__name__}: {err}"[-4000:],
+                        notebook=str(point.folder),
+                    ),
+                )
     return out
 
 
 def summary(points_: list[Point]) -> dict:
-    return dict(points=len(points_), ran=sum(p.status == "ran" for p in points_),
-                reused=sum(p.status == "reused" for p in points_), failed=sum(p.status == "failed" for p in points_))
+    return dict(
+        points=len(points_),
+        ran=sum(p.status == "ran" for p in points_),
+        reused=sum(p.status == "reused" for p in points_),
+        failed=sum(p.status == "failed" for p in points_),
+    )

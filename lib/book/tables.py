@@ -89,12 +89,21 @@ def formatted(df, formats: Mapping[str, object] | None = None, digits: int = 4):
         values = df[col].tolist()
         text[col] = [MISSING if _missing(v) else (f(v) if _is_number(v) or callable(spec) else str(v)) for v in values]
         classes[col] = ["num" if _is_number(v) or _missing(v) else "text" for v in values]
-    return (pd.DataFrame(text, index=df.index, columns=df.columns),
-            pd.DataFrame(classes, index=df.index, columns=df.columns))
+    return (
+        pd.DataFrame(text, index=df.index, columns=df.columns),
+        pd.DataFrame(classes, index=df.index, columns=df.columns),
+    )
 
 
-def style(df, formats: Mapping[str, object] | None = None, digits: int = 4, caption: str | None = None,
-          index: bool | None = None, transpose_if_wider_than: int | None = None, css_class: str = "srl-table"):
+def style(
+    df,
+    formats: Mapping[str, object] | None = None,
+    digits: int = 4,
+    caption: str | None = None,
+    index: bool | None = None,
+    transpose_if_wider_than: int | None = None,
+    css_class: str = "srl-table",
+):
     """A pandas ``Styler`` of ``df`` for the page: numbers formatted by :func:`fmt` (or ``formats``: column ->
     decimals / format spec / callable, see :func:`_formatter`), the index hidden when it is a plain 0..n-1
     range (``index`` forces it), an optional ``caption``, and -- when ``df`` has more columns than
@@ -118,15 +127,22 @@ def style(df, formats: Mapping[str, object] | None = None, digits: int = 4, capt
     return styler
 
 
-def show(df, formats: Mapping[str, object] | None = None, digits: int = 4, caption: str | None = None,
-         index: bool | None = None, transpose_if_wider_than: int | None = None, split_every: int | None = None):
+def show(
+    df,
+    formats: Mapping[str, object] | None = None,
+    digits: int = 4,
+    caption: str | None = None,
+    index: bool | None = None,
+    transpose_if_wider_than: int | None = None,
+    split_every: int | None = None,
+):
     """Display ``df`` as :func:`style` formats it. ``split_every``: at most that many columns per table (the index
     repeated in each), for a wide table that should keep its orientation."""
     from IPython.display import display
 
     if split_every and df.shape[1] > split_every:
         for start in range(0, df.shape[1], split_every):
-            part = df.iloc[:, start:start + split_every]
+            part = df.iloc[:, start : start + split_every]
             display(style(part, formats, digits, caption if start == 0 else None, index))
         return
     display(style(df, formats, digits, caption, index, transpose_if_wider_than))
@@ -144,8 +160,9 @@ def side_by_side(ours: list[dict], reference: list[dict], metrics: tuple[str, ..
     import pandas as pd
 
     ref = {(r["layer"], m): r[m] for r in reference for m in metrics if m in r}
-    rows = [dict(layer=r["layer"], metric=m, ours=r[m], reference=ref.get((r["layer"], m)))
-            for r in ours for m in metrics]
+    rows = [
+        dict(layer=r["layer"], metric=m, ours=r[m], reference=ref.get((r["layer"], m))) for r in ours for m in metrics
+    ]
     df = pd.DataFrame(rows)
     df["difference"] = df["ours"] - df["reference"].astype(float)
     return df
@@ -163,13 +180,19 @@ def provenance(saved, scale: str, **rows):
     prov = records.read(saved)["provenance"]
     models = "; ".join(f"{m['name']} ({m['source']}, weights {m['weights_sha256'][:12]}…)" for m in prov["models"])
     device = prov["device"]
-    table = {"scale": scale, **({"models": models} if models else {}),
-             **{k.replace("_", " "): v for k, v in rows.items()},
-             "device": f"{device['device']} ({device['torch_threads']} threads)"
-                       + (f", {device['gpu']}" if device.get("gpu") else ""),
-             "git commit": prov["git"]["commit"][:12] + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
-             "started": prov["started_at"], "wall time": f"{prov['wall_time_s']:.1f} s"}
+    table = {
+        "scale": scale,
+        **({"models": models} if models else {}),
+        **{k.replace("_", " "): v for k, v in rows.items()},
+        "device": f"{device['device']} ({device['torch_threads']} threads)"
+        + (f", {device['gpu']}" if device.get("gpu") else ""),
+        "git commit": prov["git"]["commit"][:12] + (" (uncommitted changes)" if prov["git"]["dirty"] else ""),
+        "started": prov["started_at"],
+        "wall time": f"{prov['wall_time_s']:.1f} s",
+    }
     frame = pd.Series({k: str(v) for k, v in table.items()}, name="value").to_frame()
-    return (frame.style.set_table_attributes('class="srl-table srl-kv"')
-            .set_td_classes(pd.DataFrame("text", index=frame.index, columns=frame.columns))
-            .hide(axis="columns"))
+    return (
+        frame.style.set_table_attributes('class="srl-table srl-kv"')
+        .set_td_classes(pd.DataFrame("text", index=frame.index, columns=frame.columns))
+        .hide(axis="columns")
+    )

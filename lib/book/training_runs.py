@@ -24,8 +24,9 @@ def ensure(objective: str, params: dict, progress: bool = True, wait: bool = Tru
     :class:`~lib.science.training.TrainingError`)."""
     cfg = training.resolve(objective, params)
     folder = identity.train_dir(objective, cfg.as_dict())
-    record = training.train(objective, cfg, folder, progress=progress, cache_dir=identity.runs_root() / "cache",
-                            wait=wait)
+    record = training.train(
+        objective, cfg, folder, progress=progress, cache_dir=identity.runs_root() / "cache", wait=wait
+    )
     return folder, record
 
 

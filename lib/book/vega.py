@@ -26,7 +26,7 @@ PANEL_WIDTH, PANEL_HEIGHT = 200, 150
 SEQUENTIAL = {"name": "viridis", "extent": [0.0, 0.82]}
 REFERENCE_COLOUR = "#222222"
 # step labels: 1, 10, 250, 1k, 2.5k, 10k
-STEP_LABEL = ("datum.value >= 1000 ? format(datum.value / 1000, '~g') + 'k' : format(datum.value, '~g')")
+STEP_LABEL = "datum.value >= 1000 ? format(datum.value / 1000, '~g') + 'k' : format(datum.value, '~g')"
 
 
 def offline_html(spec: dict, div_id: str | None = None) -> str:
@@ -79,7 +79,7 @@ def grid(panels: list, columns: int | None = None, max_columns: int = 3, indepen
     (a wrapped facet draws the axes of the cells it lacks). Each panel keeps its own y scale (``independent_y``);
     colours and their legend are shared."""
     columns = columns or fit_columns(len(panels), max_columns)
-    rows = [panels[i:i + columns] for i in range(0, len(panels), columns)]
+    rows = [panels[i : i + columns] for i in range(0, len(panels), columns)]
     y = "independent" if independent_y else "shared"
     hrows = [alt.hconcat(*row, spacing=18).resolve_scale(y=y, color="shared") for row in rows]
     if len(hrows) == 1:
@@ -114,16 +114,26 @@ def series_order(values, order: list | None = None, ordered: bool | None = None)
     return list(order or (numeric if ordered and numeric else values)), bool(ordered)
 
 
-def series_color(field: str, values, title: str | None = None, order: list | None = None,
-                 ordered: bool | None = None, legend: bool = True, symbol: str = "stroke") -> alt.Color:
+def series_color(
+    field: str,
+    values,
+    title: str | None = None,
+    order: list | None = None,
+    ordered: bool | None = None,
+    legend: bool = True,
+    symbol: str = "stroke",
+) -> alt.Color:
     """Colour by ``field``: for ordered settings (τ, batch size: see :func:`series_order`) a sequential scale in
     numeric order, else the categorical palette in ``order`` (or first-seen order). ``symbol``: the legend's
     symbol (``stroke`` for lines, ``square`` for bars, ``circle`` for points)."""
     order, ordered = series_order(values, order, ordered)
     leg = None
     if legend:
-        leg = alt.Legend(title=title if title is not None else field, symbolType=symbol,
-                         **({"symbolStrokeWidth": 3} if symbol == "stroke" else {}))
+        leg = alt.Legend(
+            title=title if title is not None else field,
+            symbolType=symbol,
+            **({"symbolStrokeWidth": 3} if symbol == "stroke" else {}),
+        )
     if ordered:
         return alt.Color(f"{field}:O", sort=order, scale=alt.Scale(scheme=SEQUENTIAL, domain=order), legend=leg)
     return alt.Color(f"{field}:N", sort=order, scale=alt.Scale(domain=order), legend=leg)
@@ -132,16 +142,22 @@ def series_color(field: str, values, title: str | None = None, order: list | Non
 def configure(chart, title: str | None = None, legend_columns: int = 6):
     if title:
         chart = chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=13))
-    return (chart.configure_legend(orient="bottom", direction="horizontal", columns=legend_columns, labelLimit=260,
-                                   titleLimit=260)
-            .configure_axis(labelFontSize=10, titleFontSize=11)
-            .configure_title(fontSize=12))
+    return (
+        chart.configure_legend(
+            orient="bottom", direction="horizontal", columns=legend_columns, labelLimit=260, titleLimit=260
+        )
+        .configure_axis(labelFontSize=10, titleFontSize=11)
+        .configure_title(fontSize=12)
+    )
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:
     """Powers of ten in [lo, hi], plus ``hi`` itself when it is far enough from the last power to keep labels apart."""
-    ticks = [10.0 ** k for k in range(math.floor(math.log10(max(lo, 1e-12))), math.ceil(math.log10(hi)) + 1)
-             if lo <= 10.0 ** k <= hi]
+    ticks = [
+        10.0**k
+        for k in range(math.floor(math.log10(max(lo, 1e-12))), math.ceil(math.log10(hi)) + 1)
+        if lo <= 10.0**k <= hi
+    ]
     if not ticks or hi / ticks[-1] >= 2.0:
         ticks.append(hi)
     return ticks
@@ -153,10 +169,15 @@ def step_axis(steps, log_x: bool = True, title: str = "training step") -> alt.X:
     hi = float(max(steps)) if len(steps) else 1.0
     if log_x:
         hi = max(hi, 10.0)
-        return alt.X("step_plot:Q", title=title + " (log; step 0 drawn at 1)",
-                     scale=alt.Scale(type="log", domain=[1, hi], nice=False),
-                     axis=alt.Axis(values=log_ticks(1.0, hi), labelExpr=STEP_LABEL, grid=True, labelOverlap=True))
-    return alt.X("step_plot:Q", title=title, scale=alt.Scale(domain=[0, max(hi, 1.0)], nice=False),
-                 axis=alt.Axis(tickCount=5, labelExpr=STEP_LABEL, labelOverlap=True))
-
-
+        return alt.X(
+            "step_plot:Q",
+            title=title + " (log; step 0 drawn at 1)",
+            scale=alt.Scale(type="log", domain=[1, hi], nice=False),
+            axis=alt.Axis(values=log_ticks(1.0, hi), labelExpr=STEP_LABEL, grid=True, labelOverlap=True),
+        )
+    return alt.X(
+        "step_plot:Q",
+        title=title,
+        scale=alt.Scale(domain=[0, max(hi, 1.0)], nice=False),
+        axis=alt.Axis(tickCount=5, labelExpr=STEP_LABEL, labelOverlap=True),
+    )

@@ -36,7 +36,7 @@ class TokenizedCorpus:
         return np.diff(self.offsets)
 
     def sentence(self, i: int) -> np.ndarray:
-        return self.ids[self.offsets[i]:self.offsets[i + 1]]
+        return self.ids[self.offsets[i] : self.offsets[i + 1]]
 
     def batch(self, index: Sequence[int]):
         """``(input_ids, attention_mask)`` ``[b, T]`` long tensors, padded to the longest sentence of the batch."""
@@ -53,14 +53,15 @@ class TokenizedCorpus:
         return torch.from_numpy(ids), torch.from_numpy(mask.astype(np.int64))
 
     @classmethod
-    def build(cls, sentences: Sequence[str], tokenizer, max_len: int, chunk: int = 20_000,
-              progress: bool = True) -> "TokenizedCorpus":
+    def build(
+        cls, sentences: Sequence[str], tokenizer, max_len: int, chunk: int = 20_000, progress: bool = True
+    ) -> "TokenizedCorpus":
         from tqdm import tqdm
 
         dtype = np.uint16 if len(tokenizer) <= np.iinfo(np.uint16).max else np.int32
         pieces, lengths = [], []
         for start in tqdm(range(0, len(sentences), chunk), desc="tokenising", unit="chunk", disable=not progress):
-            enc = tokenizer(list(sentences[start:start + chunk]), truncation=True, max_length=max_len)["input_ids"]
+            enc = tokenizer(list(sentences[start : start + chunk]), truncation=True, max_length=max_len)["input_ids"]
             pieces.extend(np.asarray(e, dtype=dtype) for e in enc)
             lengths.extend(len(e) for e in enc)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
@@ -85,8 +86,16 @@ def cache_key(source: str, vocab_sha256: str, max_len: int, n_lines: int) -> str
     return "corpus-" + hashlib.sha256(blob.encode()).hexdigest()[:16] + ".npz"
 
 
-def tokenized(load_lines, tokenizer, max_len: int, source: str, vocab_sha256: str, n_lines: int,
-              cache_dir: str | os.PathLike | None, progress: bool = True) -> TokenizedCorpus:
+def tokenized(
+    load_lines,
+    tokenizer,
+    max_len: int,
+    source: str,
+    vocab_sha256: str,
+    n_lines: int,
+    cache_dir: str | os.PathLike | None,
+    progress: bool = True,
+) -> TokenizedCorpus:
     """The corpus tokenised, from the cache when it holds it; else ``load_lines()`` is read, tokenised and cached.
 
     ``source`` identifies the corpus file without reading it (its sha256 as the mirror's SHA256SUMS lists it), and
@@ -102,8 +111,7 @@ def tokenized(load_lines, tokenizer, max_len: int, source: str, vocab_sha256: st
 
 
 # --------------------------------------------------------------------------------------------- reading order
-def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int,
-                     bucket: int = 64) -> list[np.ndarray]:
+def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int, bucket: int = 64) -> list[np.ndarray]:
     """One epoch of batches of similar length (little padding): shuffle, sort within chunks of ``bucket``
     batches, cut, shuffle the batches. Incomplete batches are dropped."""
     rng = np.random.default_rng([seed, epoch, 1])
@@ -111,9 +119,9 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int
     batches = []
     span = batch_size * bucket
     for start in range(0, len(order), span):
-        chunk = order[start:start + span]
+        chunk = order[start : start + span]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk) - batch_size + 1, batch_size)]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk) - batch_size + 1, batch_size)]
     return [batches[k] for k in rng.permutation(len(batches))]
 
 
@@ -121,4 +129,4 @@ def shuffled_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.
     """One epoch in a random order (as the Hugging Face trainer's random sampler that SimCSE uses); the last
     batch may be smaller."""
     order = np.random.default_rng([seed, epoch, 2]).permutation(n)
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]

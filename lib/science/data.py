@@ -45,21 +45,36 @@ class Source:
 
 
 def _sts(year: int) -> Source:
-    return Source({"test": f"sts12-16/STS{year}.tsv"}, f"mteb/sts{year}-sts", {"test": "test"},
-                  description=f"SemEval STS 20{year} English test sets (all subsets)")
+    return Source(
+        {"test": f"sts12-16/STS{year}.tsv"},
+        f"mteb/sts{year}-sts",
+        {"test": "test"},
+        description=f"SemEval STS 20{year} English test sets (all subsets)",
+    )
 
 
 DATASETS: dict[str, Source] = {
-    "stsb": Source({s: f"sts/{s}.tsv" for s in ("train", "dev", "test")}, "sentence-transformers/stsb",
-                   {"train": "train", "dev": "validation", "test": "test"}, score_scale=5.0,
-                   description="STS Benchmark (raw text)"),
+    "stsb": Source(
+        {s: f"sts/{s}.tsv" for s in ("train", "dev", "test")},
+        "sentence-transformers/stsb",
+        {"train": "train", "dev": "validation", "test": "test"},
+        score_scale=5.0,
+        description="STS Benchmark (raw text)",
+    ),
     **{f"sts{y}": _sts(y) for y in (12, 13, 14, 15, 16)},
-    "sickr": Source({s: f"sickr/{s}.tsv" for s in ("train", "dev", "test")}, "mteb/sickr-sts", {"test": "test"},
-                    description="SICK relatedness"),
-    "wiki": Source({"train": "corpus/wiki_sentences.txt.gz"}, "princeton-nlp/datasets-for-simcse",
-                   {"train": "wiki1m_for_simcse.txt"},
-                   description="English Wikipedia sentences, one per line (SimCSE's wiki1m; the mirror holds a "
-                               "same-size stand-in)"),
+    "sickr": Source(
+        {s: f"sickr/{s}.tsv" for s in ("train", "dev", "test")},
+        "mteb/sickr-sts",
+        {"test": "test"},
+        description="SICK relatedness",
+    ),
+    "wiki": Source(
+        {"train": "corpus/wiki_sentences.txt.gz"},
+        "princeton-nlp/datasets-for-simcse",
+        {"train": "wiki1m_for_simcse.txt"},
+        description="English Wikipedia sentences, one per line (SimCSE's wiki1m; the mirror holds a "
+        "same-size stand-in)",
+    ),
 }
 SPLIT_ALIASES = {"validation": "dev", "valid": "dev"}
 
@@ -86,12 +101,17 @@ def mirror_dir(data_dir: str | os.PathLike | None = "") -> Path | None:
         return None
     path = Path(chosen).expanduser()
     if not path.is_dir():
-        what = f"parameter `data_dir` = {str(chosen)!r}" if origin == "data_dir" else \
-            f"environment variable {ENV_DATA_DIR} = {str(chosen)!r}"
-        raise DataUnavailable(f"{what} is not a folder (working directory: {Path.cwd()}). Give the path of a "
-                              f"data mirror with the layout of shared/data (it holds SHA256SUMS, sts/, "
-                              f"sts12-16/, sickr/, corpus/), preferably as an absolute path, or leave it empty "
-                              f"to load from the Hugging Face hub.")
+        what = (
+            f"parameter `data_dir` = {str(chosen)!r}"
+            if origin == "data_dir"
+            else f"environment variable {ENV_DATA_DIR} = {str(chosen)!r}"
+        )
+        raise DataUnavailable(
+            f"{what} is not a folder (working directory: {Path.cwd()}). Give the path of a "
+            f"data mirror with the layout of shared/data (it holds SHA256SUMS, sts/, "
+            f"sts12-16/, sickr/, corpus/), preferably as an absolute path, or leave it empty "
+            f"to load from the Hugging Face hub."
+        )
     return path.resolve()
 
 
@@ -126,8 +146,10 @@ def expected_sums(root: Path) -> dict[str, str]:
     """The mirror's ``SHA256SUMS`` as ``{relative path: hex digest}``."""
     sums = root / "SHA256SUMS"
     if not sums.is_file():
-        raise DataUnavailable(f"the data mirror {root} has no SHA256SUMS file, so its files cannot be checked; "
-                              f"add one (`sha256sum` lines, paths relative to the mirror) or use the hub.")
+        raise DataUnavailable(
+            f"the data mirror {root} has no SHA256SUMS file, so its files cannot be checked; "
+            f"add one (`sha256sum` lines, paths relative to the mirror) or use the hub."
+        )
     out = {}
     for line in sums.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -140,9 +162,11 @@ def verified(root: Path, relpath: str) -> tuple[Path, str]:
     """Path and hash of a mirror file after checking it against ``SHA256SUMS`` (memoised per file state)."""
     path = root / relpath
     if not path.is_file():
-        raise DataUnavailable(f"the data mirror {root} has no file {relpath}. Repair the mirror (it should have "
-                              f"the layout of shared/data), or unset {ENV_DATA_DIR} / data_dir to load from the "
-                              f"Hugging Face hub.")
+        raise DataUnavailable(
+            f"the data mirror {root} has no file {relpath}. Repair the mirror (it should have "
+            f"the layout of shared/data), or unset {ENV_DATA_DIR} / data_dir to load from the "
+            f"Hugging Face hub."
+        )
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _VERIFIED:
@@ -151,8 +175,10 @@ def verified(root: Path, relpath: str) -> tuple[Path, str]:
             raise DataUnavailable(f"{relpath} is not listed in {root / 'SHA256SUMS'}; cannot check it.")
         actual = sha256_file(path)
         if actual != expected:
-            raise ChecksumMismatch(f"{path} is corrupted: its sha256 is {actual}, SHA256SUMS says {expected}. "
-                                   f"Restore the file from the original mirror; it was not used.")
+            raise ChecksumMismatch(
+                f"{path} is corrupted: its sha256 is {actual}, SHA256SUMS says {expected}. "
+                f"Restore the file from the original mirror; it was not used."
+            )
         _VERIFIED[key] = actual
     return path, _VERIFIED[key]
 
@@ -206,8 +232,7 @@ def _from_hub(name: str, src: Source, split: str, limit: int | None) -> tuple[di
     return cols, f"hub:{src.hub_id}[{hub_split}]"
 
 
-def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = "",
-         limit: int | None = None) -> Table:
+def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = "", limit: int | None = None) -> Table:
     """Load one split of a dataset, from the mirror when one is configured, else from the hub.
 
     ``limit`` keeps the first rows only (the corpus is shuffled, so its first lines are a random sample).
@@ -217,8 +242,9 @@ def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = ""
     src = DATASETS[name]
     split = SPLIT_ALIASES.get(split, split)
     if split not in src.mirror:
-        raise ParameterError("split", split, f"dataset {name!r} has the splits " +
-                             ", ".join(repr(s) for s in src.mirror))
+        raise ParameterError(
+            "split", split, f"dataset {name!r} has the splits " + ", ".join(repr(s) for s in src.mirror)
+        )
     root = mirror_dir(data_dir)
     if root is not None:
         path, digest = verified(root, src.mirror[split])
@@ -226,15 +252,18 @@ def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = ""
         source = f"mirror:{src.mirror[split]}"
     else:
         if split not in src.hub_splits:
-            raise DataUnavailable(f"the hub copy of {name!r} ({src.hub_id}) has no {split!r} split; use a local "
-                                  f"mirror (set {ENV_DATA_DIR} or pass data_dir) for it.")
+            raise DataUnavailable(
+                f"the hub copy of {name!r} ({src.hub_id}) has no {split!r} split; use a local "
+                f"mirror (set {ENV_DATA_DIR} or pass data_dir) for it."
+            )
         reason = hub_unreachable_reason()
         unavailable = DataUnavailable(
             f"dataset {name!r} (split {split!r}) is not available: no local data mirror is configured and "
             f"{reason}{' and it is not in the local Hugging Face cache' if hub_offline() else ''}. Provide it "
             f"either way: (1) point the project at a local mirror with the layout of shared/data -- set the "
             f"environment variable {ENV_DATA_DIR}=/path/to/data, or pass the parameter data_dir='/path/to/data' "
-            f"-- or (2) go online (unset HF_HUB_OFFLINE) so that it loads from the hub as {src.hub_id!r}.")
+            f"-- or (2) go online (unset HF_HUB_OFFLINE) so that it loads from the hub as {src.hub_id!r}."
+        )
         if reason and not hub_offline():
             raise unavailable
         try:  # online; or offline with HF_HUB_OFFLINE set, where the libraries read their cache and never retry

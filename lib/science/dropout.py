@@ -61,8 +61,7 @@ def attention(module, query, key, value, attention_mask, scaling=None, dropout: 
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     if dropout == 0:
-        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=0.0,
-                                      **kwargs)
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=0.0, **kwargs)
     scaling = query.size(-1) ** -0.5 if scaling is None else scaling
     weights = torch.matmul(query, key.transpose(2, 3)) * scaling
     if attention_mask is not None:  # SDPA's mask: True where a key may be attended to

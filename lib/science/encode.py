@@ -39,7 +39,7 @@ def tokenize(tokenizer, sentences: Sequence[str], max_length: int | None = None)
 def length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """Sentence indices grouped into batches of similar length (longest first, so peak memory shows at once)."""
     order = np.argsort(-np.asarray(lengths), kind="stable")
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 @dataclass
@@ -52,9 +52,15 @@ class Batch:
     ids: "torch.Tensor" = None  # noqa: F821
 
 
-def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_size: int = 64,
-                  padded_length: int | None = None, progress: bool = True,
-                  desc: str = "encoding") -> Iterator[Batch]:
+def hidden_states(
+    model,
+    token_ids: Sequence[Sequence[int]],
+    pad_id: int,
+    batch_size: int = 64,
+    padded_length: int | None = None,
+    progress: bool = True,
+    desc: str = "encoding",
+) -> Iterator[Batch]:
     """Yield the hidden states of all layers, batch by batch, on the model's device (no grad, eval mode; the
     model's mode is restored afterwards)."""
     import torch
@@ -71,7 +77,7 @@ def hidden_states(model, token_ids: Sequence[Sequence[int]], pad_id: int, batch_
             width = min(int(lengths[index].max()) + 1, padded_length)
             ids = torch.full((len(index), width), pad_id, dtype=torch.long)
             for row, i in enumerate(index):
-                ids[row, :lengths[i]] = torch.as_tensor(token_ids[i])
+                ids[row, : lengths[i]] = torch.as_tensor(token_ids[i])
             lens = torch.as_tensor(lengths[index], device=device)
             mask = (torch.arange(width, device=device)[None, :] < lens[:, None]).long()
             ids = ids.to(device)

@@ -130,8 +130,9 @@ class Geometry:
         """Ids with >= 2 contexts (the rows of ``unit_sum``)."""
         return self.contexts >= 2
 
-    def vocabulary_mask(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
-                        ids: Iterable[int] | None = None) -> np.ndarray:
+    def vocabulary_mask(
+        self, pad_in_vocab: bool = True, special_in_vocab: bool = True, ids: Iterable[int] | None = None
+    ) -> np.ndarray:
         """Ids that enter a layer mean: more than one context, minus pad / specials when switched off, and
         restricted to ``ids`` when given (e.g. one token class)."""
         keep = self.measured.copy()
@@ -143,8 +144,13 @@ class Geometry:
             keep &= np.isin(self.vocab_ids, np.fromiter(ids, dtype=np.int64))
         return keep
 
-    def self_sim(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
-                 decimals: int | None = None, ids: Iterable[int] | None = None) -> np.ndarray:
+    def self_sim(
+        self,
+        pad_in_vocab: bool = True,
+        special_in_vocab: bool = True,
+        decimals: int | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> np.ndarray:
         """Mean self-similarity per layer over the chosen vocabulary (NaN where it is empty).
 
         ``decimals=3`` rounds each id's value before averaging, as the released code does.
@@ -176,8 +182,9 @@ class Geometry:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(sq > 0, s * s / sq, np.nan)
 
-    def rogue_shares(self, k: int, reading: str = "mean_vector", pad_in_vocab: bool = True,
-                     special_in_vocab: bool = True) -> np.ndarray:
+    def rogue_shares(
+        self, k: int, reading: str = "mean_vector", pad_in_vocab: bool = True, special_in_vocab: bool = True
+    ) -> np.ndarray:
         """Per layer, the share of the top-``k`` dimensions in the self-similarity contribution (see the module
         notes for the two readings); ids with no defined contribution are left out."""
         if reading not in ROGUE_READINGS:
@@ -203,8 +210,9 @@ class Geometry:
             out.append(np.nanmean(c, axis=0) if (~np.isnan(c).any(-1)).any() else np.full(c.shape[-1], np.nan))
         return np.stack(out)
 
-    def per_layer(self, pad_in_vocab: bool = True, special_in_vocab: bool = True,
-                  rogue: str = "mean_vector") -> list[dict]:
+    def per_layer(
+        self, pad_in_vocab: bool = True, special_in_vocab: bool = True, rogue: str = "mean_vector"
+    ) -> list[dict]:
         """One record per layer, with the keys of ``results.json``'s ``metrics.per_layer``; ``rogue`` picks the
         reading of ``rogue_top1_share`` / ``rogue_top3_share``."""
         ss = self.self_sim(pad_in_vocab, special_in_vocab)
@@ -214,28 +222,46 @@ class Geometry:
         iso = self.isoscore()
         a, sd = self.anisotropy, self.anisotropy_sd
         k = min(3, mean_c.shape[-1])
-        return [dict(layer=l, anisotropy=float(a[l]), anisotropy_sd=float(sd[l]), self_sim=float(ss[l]),
-                     self_sim_adj=float(ss[l] - a[l]), intra_sim=float(self.intra_sim[l]),
-                     intra_sim_adj=float(self.intra_sim[l] - a[l]), norm=float(self.norm[l]),
-                     rogue_top1_share=float(top1[l]), rogue_top3_share=float(top3[l]), isoscore=float(iso[l]),
-                     rogue_top_dims=[int(i) for i in torch.nan_to_num(mean_c[l], nan=-1.0).topk(k).indices])
-                for l in range(self.n_states)]
+        return [
+            dict(
+                layer=l,
+                anisotropy=float(a[l]),
+                anisotropy_sd=float(sd[l]),
+                self_sim=float(ss[l]),
+                self_sim_adj=float(ss[l] - a[l]),
+                intra_sim=float(self.intra_sim[l]),
+                intra_sim_adj=float(self.intra_sim[l] - a[l]),
+                norm=float(self.norm[l]),
+                rogue_top1_share=float(top1[l]),
+                rogue_top3_share=float(top3[l]),
+                isoscore=float(iso[l]),
+                rogue_top_dims=[int(i) for i in torch.nan_to_num(mean_c[l], nan=-1.0).topk(k).indices],
+            )
+            for l in range(self.n_states)
+        ]
 
 
 class Accumulator:
     """Running sums over streamed batches of hidden states ``[n_states, b, T, d]``."""
 
-    def __init__(self, plan: TokenPlan, samples: Iterable[TokenSample], n_states: int, dim: int,
-                 device: str | torch.device = "cpu", functional: np.ndarray | None = None):
+    def __init__(
+        self,
+        plan: TokenPlan,
+        samples: Iterable[TokenSample],
+        n_states: int,
+        dim: int,
+        device: str | torch.device = "cpu",
+        functional: np.ndarray | None = None,
+    ):
         self.plan, self.samples = plan, list(samples)
-        self.functional = None if functional is None else torch.as_tensor(functional, dtype=torch.bool,
-                                                                            device=device)
+        self.functional = None if functional is None else torch.as_tensor(functional, dtype=torch.bool, device=device)
         self.class_sums = torch.zeros(2, n_states, dtype=torch.float64, device=device)  # functional, semantic
         self.class_sentences = 0
         self.sample_vectors = None  # the sampled token vectors of every seed, for IsoScore
         if self.samples:
-            self.sample_vectors = torch.zeros(len(self.samples), n_states, len(self.samples[0].sentences), dim,
-                                              device=device)
+            self.sample_vectors = torch.zeros(
+                len(self.samples), n_states, len(self.samples[0].sentences), dim, device=device
+            )
         kw = dict(dtype=torch.float64, device=device)
         self.unit_sum = torch.zeros(n_states, int(plan.measured.sum()), dim, **kw)  # per measured id
         self.sample_sum = torch.zeros(len(self.samples), n_states, dim, **kw)  # per anisotropy seed
@@ -244,8 +270,9 @@ class Accumulator:
         self.n_tokens = self.n_sentences = 0
         self.seen = np.zeros(plan.n_sentences, dtype=bool)
 
-    def add(self, index: np.ndarray, hidden: torch.Tensor, lengths: torch.Tensor,
-            ids: torch.Tensor | None = None) -> None:
+    def add(
+        self, index: np.ndarray, hidden: torch.Tensor, lengths: torch.Tensor, ids: torch.Tensor | None = None
+    ) -> None:
         index = np.asarray(index)
         if self.seen[index].any():
             raise ValueError("a sentence was added twice")
@@ -304,34 +331,73 @@ class Accumulator:
             raise ValueError(f"{int((~self.seen).sum())} sentences were never added")
         measured = self.plan.measured
         n = torch.as_tensor(self.plan.contexts[measured], dtype=torch.float64, device=self.unit_sum.device)
-        sq = (self.unit_sum ** 2).sum(-1)  # [n_states, M]
+        sq = (self.unit_sum**2).sum(-1)  # [n_states, M]
         self_sim = np.full((self.unit_sum.shape[0], len(self.plan.vocab_ids)), np.nan)
         self_sim[:, measured] = mean_offdiag_from_sum(sq, n).cpu().numpy()
-        n_samp = torch.tensor([len(s.sentences) for s in self.samples], dtype=torch.float64,
-                              device=self.sample_sum.device)[:, None]
-        anisotropy = mean_offdiag_from_sum((self.sample_sum ** 2).sum(-1), n_samp)
+        n_samp = torch.tensor(
+            [len(s.sentences) for s in self.samples], dtype=torch.float64, device=self.sample_sum.device
+        )[:, None]
+        anisotropy = mean_offdiag_from_sum((self.sample_sum**2).sum(-1), n_samp)
         cpu = lambda t: t.cpu().numpy()  # noqa: E731
         classes = (None, None)
         if self.functional is not None and self.class_sentences:
             classes = tuple(cpu(self.class_sums / self.class_sentences))
-        return Geometry(self.plan.vocab_ids, self.plan.counts, self.plan.contexts, self_sim, cpu(self.unit_sum),
-                        cpu(self.intra_sum / self.n_sentences), cpu(self.norm_sum / self.n_tokens), cpu(anisotropy),
-                        list(seeds), self.plan.pad_id, sorted(set(int(s) for s in special_ids)), *classes,
-                        None if self.sample_vectors is None else cpu(self.sample_vectors))
+        return Geometry(
+            self.plan.vocab_ids,
+            self.plan.counts,
+            self.plan.contexts,
+            self_sim,
+            cpu(self.unit_sum),
+            cpu(self.intra_sum / self.n_sentences),
+            cpu(self.norm_sum / self.n_tokens),
+            cpu(anisotropy),
+            list(seeds),
+            self.plan.pad_id,
+            sorted(set(int(s) for s in special_ids)),
+            *classes,
+            None if self.sample_vectors is None else cpu(self.sample_vectors),
+        )
 
 
 # --------------------------------------------------------------------------------------------- one call
-def analyse(encoder, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000, batch_size: int = 64,
-            max_length: int | None = None, min_count: int = MIN_COUNT, progress: bool = True,
-            functional: np.ndarray | None = None) -> Geometry:
+def analyse(
+    encoder,
+    sentences: Sequence[str],
+    seeds: Sequence[int],
+    n_samples: int = 1000,
+    batch_size: int = 64,
+    max_length: int | None = None,
+    min_count: int = MIN_COUNT,
+    progress: bool = True,
+    functional: np.ndarray | None = None,
+) -> Geometry:
     """The whole protocol for one encoder (a :class:`lib.science.models.Encoder`) over ``sentences``."""
-    return analyse_model(encoder.model, encoder.tokenizer, sentences, seeds, n_samples, batch_size,
-                         max_length or encoder.max_length, min_count, progress, functional)
+    return analyse_model(
+        encoder.model,
+        encoder.tokenizer,
+        sentences,
+        seeds,
+        n_samples,
+        batch_size,
+        max_length or encoder.max_length,
+        min_count,
+        progress,
+        functional,
+    )
 
 
-def analyse_model(model, tokenizer, sentences: Sequence[str], seeds: Sequence[int], n_samples: int = 1000,
-                  batch_size: int = 64, max_length: int | None = None, min_count: int = MIN_COUNT,
-                  progress: bool = True, functional: np.ndarray | None = None) -> Geometry:
+def analyse_model(
+    model,
+    tokenizer,
+    sentences: Sequence[str],
+    seeds: Sequence[int],
+    n_samples: int = 1000,
+    batch_size: int = 64,
+    max_length: int | None = None,
+    min_count: int = MIN_COUNT,
+    progress: bool = True,
+    functional: np.ndarray | None = None,
+) -> Geometry:
     """The protocol for any transformers encoder and its tokenizer (e.g. a model in the middle of training: it is
     measured in eval mode and put back in the mode it was in)."""
     from .encode import hidden_states, tokenize

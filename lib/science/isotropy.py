@@ -23,5 +23,5 @@ def isoscore(points: torch.Tensor) -> float:
     variance = torch.linalg.eigvalsh(torch.cov(x.T)).clamp_min(0)
     scaled = variance * math.sqrt(d) / variance.norm()
     defect = float((scaled - 1).norm()) / math.sqrt(2 * (d - math.sqrt(d)))
-    used = (d - defect ** 2 * (d - math.sqrt(d))) ** 2 / d
+    used = (d - defect**2 * (d - math.sqrt(d))) ** 2 / d
     return (used - 1) / (d - 1)

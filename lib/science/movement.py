@@ -68,8 +68,11 @@ def relative_change(before: torch.nn.Module, after: torch.nn.Module) -> dict[str
 def last_layernorm(model: torch.nn.Module) -> tuple[np.ndarray, np.ndarray]:
     """``(gamma, beta)`` of the LayerNorm that closes the encoder's last layer (what sets its token norms in a
     post-LayerNorm encoder)."""
-    norms = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.LayerNorm)
-             and n.endswith("output.LayerNorm") and ".attention." not in n]
+    norms = [
+        (n, m)
+        for n, m in model.named_modules()
+        if isinstance(m, torch.nn.LayerNorm) and n.endswith("output.LayerNorm") and ".attention." not in n
+    ]
     if not norms:
         raise ValueError("no post-LayerNorm output norm found (expected a BERT-like encoder)")
     _, ln = norms[-1]

@@ -37,8 +37,9 @@ def integer(name: str, value: Any, minimum: int | None = None, maximum: int | No
     return value
 
 
-def number(name: str, value: Any, minimum: float | None = None, maximum: float | None = None,
-           above: float | None = None) -> float:
+def number(
+    name: str, value: Any, minimum: float | None = None, maximum: float | None = None, above: float | None = None
+) -> float:
     """A real number (not a bool) within ``[minimum, maximum]``, and ``> above`` when given."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise ParameterError(name, value, "expected a number")
@@ -114,8 +115,11 @@ def coerce(name: str, default: Any, value: Any) -> Any:
     type is an error naming the parameter."""
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if default is not None and not isinstance(value, type(default)) or (
-            isinstance(value, bool) and not isinstance(default, bool)):
+    if (
+        default is not None
+        and not isinstance(value, type(default))
+        or (isinstance(value, bool) and not isinstance(default, bool))
+    ):
         raise ParameterError(name, value, f"expected a {type(default).__name__} like {default!r}")
     return value
 

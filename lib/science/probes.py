@@ -30,9 +30,11 @@ class Probe:
 
 
 # The paper's probes (R3, measured there on all-mpnet-base-v2's last layer)
-R3_PROBES = (Probe("NLP is about", "NLP", "What is NLP?", "NLP"),
-             Probe("NLP is about", "NLP", "NLP is about", "is"),
-             Probe("NLP is good", "is", "the album is fire", "is"))
+R3_PROBES = (
+    Probe("NLP is about", "NLP", "What is NLP?", "NLP"),
+    Probe("NLP is about", "NLP", "NLP is about", "is"),
+    Probe("NLP is good", "is", "the album is fire", "is"),
+)
 
 
 def word_vector(model, tokenizer, sentence: str, word: str, layer: int = -1) -> torch.Tensor:

@@ -14,8 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "datasets", "altair", "papermill",
-             "jupytext")
+LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "datasets", "altair", "papermill", "jupytext")
 
 
 # what publishing writes (see git_state); everything else tracked is an input
@@ -57,8 +56,9 @@ def library_versions() -> dict:
 def device_info(device: str) -> dict:
     import torch
 
-    info = dict(device=device, torch_threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
-                machine=platform.machine())
+    info = dict(
+        device=device, torch_threads=torch.get_num_threads(), cpu_count=os.cpu_count(), machine=platform.machine()
+    )
     if str(device).startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return info

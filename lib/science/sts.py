@@ -17,9 +17,15 @@ from . import data
 from .encode import eval_mode, length_batches, tokenize
 from .pooling import needs_all_layers, pool
 
-TASKS = {"STS12": ("sts12", "test"), "STS13": ("sts13", "test"), "STS14": ("sts14", "test"),
-         "STS15": ("sts15", "test"), "STS16": ("sts16", "test"), "STSB": ("stsb", "test"),
-         "SICKR": ("sickr", "test")}
+TASKS = {
+    "STS12": ("sts12", "test"),
+    "STS13": ("sts13", "test"),
+    "STS14": ("sts14", "test"),
+    "STS15": ("sts15", "test"),
+    "STS16": ("sts16", "test"),
+    "STSB": ("stsb", "test"),
+    "SICKR": ("sickr", "test"),
+}
 
 
 @dataclass
@@ -58,12 +64,13 @@ class Pairs:
 def load_pairs(name: str, dataset: str, split: str, data_dir: str = "", limit: int = 0) -> Pairs:
     table = data.load(dataset, split, data_dir)
     s1, s2 = data.sentences(table, "sentence1", limit), data.sentences(table, "sentence2", limit)
-    scores = np.asarray(table.columns["score"][:len(s1)], dtype=np.float64)
+    scores = np.asarray(table.columns["score"][: len(s1)], dtype=np.float64)
     return Pairs(name, s1, s2, scores, table.sha256)
 
 
-def embed_ids(model, token_ids: Sequence[Sequence[int]], pad_id: int, pooling: str | Sequence[str],
-              batch_size: int = 128):
+def embed_ids(
+    model, token_ids: Sequence[Sequence[int]], pad_id: int, pooling: str | Sequence[str], batch_size: int = 128
+):
     """Sentence vectors ``[n, d]`` (float32, CPU) of tokenised sentences, in eval mode without gradients (the
     model's mode is restored), batched by length. With several poolings, one pass gives a dict of them."""
     import torch
@@ -78,7 +85,7 @@ def embed_ids(model, token_ids: Sequence[Sequence[int]], pad_id: int, pooling: s
             width = int(lengths[index].max())
             ids = torch.full((len(index), width), pad_id, dtype=torch.long)
             for row, i in enumerate(index):
-                ids[row, :lengths[i]] = torch.as_tensor(token_ids[i])
+                ids[row, : lengths[i]] = torch.as_tensor(token_ids[i])
             mask = (torch.arange(width)[None, :] < torch.as_tensor(lengths[index])[:, None]).long()
             ids, mask = ids.to(device), mask.to(device)
             result = model(input_ids=ids, attention_mask=mask, output_hidden_states=all_layers)
@@ -88,8 +95,14 @@ def embed_ids(model, token_ids: Sequence[Sequence[int]], pad_id: int, pooling: s
     return out[pooling] if isinstance(pooling, str) else out
 
 
-def embed(model, tokenizer, sentences: Sequence[str], pooling: str | Sequence[str], batch_size: int = 128,
-          max_length: int | None = None):
+def embed(
+    model,
+    tokenizer,
+    sentences: Sequence[str],
+    pooling: str | Sequence[str],
+    batch_size: int = 128,
+    max_length: int | None = None,
+):
     """Sentence vectors of ``sentences`` (see :func:`embed_ids`), tokenised like ``truncation=True``."""
     ids = tokenize(tokenizer, sentences, max_length or tokenizer.model_max_length)
     return embed_ids(model, ids, tokenizer.pad_token_id, pooling, batch_size)
@@ -102,8 +115,13 @@ def spearman_x100(model, tokenizer, pairs: Pairs, pooling: str | Sequence[str], 
     from scipy.stats import spearmanr
 
     first, second = pairs.positions
-    vectors = embed_ids(model, pairs.token_ids(tokenizer), tokenizer.pad_token_id,
-                        [pooling] if isinstance(pooling, str) else pooling, batch_size)
+    vectors = embed_ids(
+        model,
+        pairs.token_ids(tokenizer),
+        tokenizer.pad_token_id,
+        [pooling] if isinstance(pooling, str) else pooling,
+        batch_size,
+    )
     scores = {}
     for name, v in vectors.items():
         v = torch.nn.functional.normalize(v, dim=-1)
@@ -112,8 +130,15 @@ def spearman_x100(model, tokenizer, pairs: Pairs, pooling: str | Sequence[str], 
     return scores[pooling] if isinstance(pooling, str) else scores
 
 
-def evaluate(model, tokenizer, pooling: str, data_dir: str = "", tasks: Sequence[str] = tuple(TASKS),
-             batch_size: int = 128, progress: bool = True) -> dict[str, float]:
+def evaluate(
+    model,
+    tokenizer,
+    pooling: str,
+    data_dir: str = "",
+    tasks: Sequence[str] = tuple(TASKS),
+    batch_size: int = 128,
+    progress: bool = True,
+) -> dict[str, float]:
     """Spearman x 100 on each task and their mean (``avg``)."""
     from tqdm import tqdm
 

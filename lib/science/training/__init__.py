@@ -26,6 +26,21 @@ def resolve_params(objective: str, overrides: dict | None = None) -> dict:
     return resolve(objective, overrides).as_dict()
 
 
-__all__ = ["CONFIGS", "LOG_STEPS", "MLMConfig", "NonFiniteLoss", "OBJECTIVES", "SimCSEConfig", "TrainConfig",
-           "TrainState", "TrainingError", "describe", "max_steps_of", "read_status", "resolve", "resolve_params",
-           "snapshot_schedule", "train"]
+__all__ = [
+    "CONFIGS",
+    "LOG_STEPS",
+    "MLMConfig",
+    "NonFiniteLoss",
+    "OBJECTIVES",
+    "SimCSEConfig",
+    "TrainConfig",
+    "TrainState",
+    "TrainingError",
+    "describe",
+    "max_steps_of",
+    "read_status",
+    "resolve",
+    "resolve_params",
+    "snapshot_schedule",
+    "train",
+]

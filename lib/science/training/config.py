@@ -24,8 +24,9 @@ from ..pooling import POOLINGS
 
 
 def _snapshot_steps(name, value):
-    if value in ("log", "none") or (isinstance(value, list) and all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value)):
+    if value in ("log", "none") or (
+        isinstance(value, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value)
+    ):
         return value
     raise ParameterError(name, value, "expected 'log', 'none' or a list of steps, e.g. [0, 50, 500]")
 
@@ -55,18 +56,19 @@ class TrainConfig:
     eval_steps: int = declare(25, "evaluate STS-B dev every this many steps", minimum=1)
     data_dir: str = declare("", "the local data mirror ('' : $SRL_DATA_DIR, else the hub)")
     device: str = declare("auto", "auto, cpu, cuda or cuda:N", check=_device)
-    precision: str = declare("auto", "auto (fp16 on CUDA, fp32 on CPU), fp32, bf16 or fp16",
-                             choices=devices.PRECISIONS)
+    precision: str = declare("auto", "auto (fp16 on CUDA, fp32 on CPU), fp32, bf16 or fp16", choices=devices.PRECISIONS)
     warmup: float = declare(0.0, "share of the steps with a linear warm-up", minimum=0, maximum=1)
     weight_decay: float = declare(0.0, "AdamW weight decay (not on biases and LayerNorms)", minimum=0)
     grad_clip: float = declare(1.0, "gradient norm clipping (0: none)", minimum=0)
     dropout: float = declare(0.1, "dropout of the encoder while training", minimum=0, maximum=0.9)
     n_sentences: int = declare(0, "training sentences (0: the whole corpus)", minimum=0)
     checkpoint_steps: int = declare(100, "save a resumable checkpoint every this many steps", minimum=1)
-    snapshot_steps: object = declare("log", "geometry snapshots: 'log' (0, 10, 25, 50, 100, 250, ...), 'none' "
-                                     "or a list of steps", check=_snapshot_steps)
-    snapshot_sentences: int = declare(0, "analysis sentences for snapshots (0: all of STS-B test sentence1)",
-                                      minimum=0)
+    snapshot_steps: object = declare(
+        "log",
+        "geometry snapshots: 'log' (0, 10, 25, 50, 100, 250, ...), 'none' or a list of steps",
+        check=_snapshot_steps,
+    )
+    snapshot_sentences: int = declare(0, "analysis sentences for snapshots (0: all of STS-B test sentence1)", minimum=0)
     eval_pairs: int = declare(0, "STS-B dev pairs evaluated (0: all)", minimum=0)
 
     def as_dict(self) -> dict:
@@ -89,9 +91,18 @@ class SimCSEConfig(TrainConfig):
     # chosen on STS-B dev by lib/book/selection.py (chapter 2): mean pooling's best setting doubles the dropout
     POOLING_PRESETS: ClassVar[dict] = {"pocket": {"avg": dict(dropout=0.2)}}
     PRESETS: ClassVar[dict] = {
-        "smoke": dict(model="tiny-random-bert", max_steps=20, batch_size=8, lr=1e-4, eval_steps=10,
-                      n_sentences=2000, checkpoint_steps=10, snapshot_sentences=100, eval_pairs=200,
-                      precision="fp32"),
+        "smoke": dict(
+            model="tiny-random-bert",
+            max_steps=20,
+            batch_size=8,
+            lr=1e-4,
+            eval_steps=10,
+            n_sentences=2000,
+            checkpoint_steps=10,
+            snapshot_sentences=100,
+            eval_pairs=200,
+            precision="fp32",
+        ),
         # a CPU: the pocket BERT, SimCSE's unsupervised defaults, bf16 matrix products, a short schedule
         "pocket": dict(model="pocket-bert", max_steps=250, precision="bf16"),
         # a GPU: SimCSE's run_unsup_example.sh for bert-base-uncased (fp16, eval every 125 steps, one epoch)
@@ -100,8 +111,11 @@ class SimCSEConfig(TrainConfig):
 
     model: str = declare("pocket-bert", "the pre-trained encoder SimCSE starts from", nonempty=True)
     temperature: float = declare(0.05, "the softmax temperature of the contrastive loss", above=0)
-    pooling: str = declare("cls", "sentence vector: cls (with an MLP at train time only), cls_before_pooler, avg, "
-                           "avg_first_last or avg_top2", choices=POOLINGS)
+    pooling: str = declare(
+        "cls",
+        "sentence vector: cls (with an MLP at train time only), cls_before_pooler, avg, avg_first_last or avg_top2",
+        choices=POOLINGS,
+    )
 
 
 def _model_or_shape(name, value):
@@ -120,19 +134,43 @@ class MLMConfig(TrainConfig):
 
     OBJECTIVE: ClassVar[str] = "mlm"
     PRESETS: ClassVar[dict] = {
-        "smoke": dict(model="L2-H32-A2-I64", max_steps=30, batch_size=16, max_len=32, eval_steps=10,
-                      n_sentences=3000, heldout=300, checkpoint_steps=10, eval_pairs=200, precision="fp32"),
+        "smoke": dict(
+            model="L2-H32-A2-I64",
+            max_steps=30,
+            batch_size=16,
+            max_len=32,
+            eval_steps=10,
+            n_sentences=3000,
+            heldout=300,
+            checkpoint_steps=10,
+            eval_pairs=200,
+            precision="fp32",
+        ),
         # the recipe that made models/pocket-bert (about 5 minutes on an H100; about 15 hours on 2 CPU cores)
         "pocket": dict(max_steps=7000),
-        "paper": dict(model="L12-H768-A12-I3072", max_steps=100000, batch_size=256, lr=1e-4, max_len=128,
-                      warmup=0.01, eval_steps=10000, checkpoint_steps=5000, dropout=0.1, adam_beta2=0.999),
+        "paper": dict(
+            model="L12-H768-A12-I3072",
+            max_steps=100000,
+            batch_size=256,
+            lr=1e-4,
+            max_len=128,
+            warmup=0.01,
+            eval_steps=10000,
+            checkpoint_steps=5000,
+            dropout=0.1,
+            adam_beta2=0.999,
+        ),
     }
 
-    model: str = declare("L6-H384-A12-I1536", "a shape LAYERS-HIDDEN-HEADS-INTERMEDIATE to start from random "
-                         "weights, or a model to continue from", check=_model_or_shape)
+    model: str = declare(
+        "L6-H384-A12-I1536",
+        "a shape LAYERS-HIDDEN-HEADS-INTERMEDIATE to start from random weights, or a model to continue from",
+        check=_model_or_shape,
+    )
     batch_size: int = declare(1024, "sentences per step (per process under torchrun)", minimum=2)
-    lr: float = declare(1e-3, "peak learning rate (AdamW), after the warm-up, then linear decay to 0", above=0,
-                        maximum=1)
+    lr: float = declare(
+        1e-3, "peak learning rate (AdamW), after the warm-up, then linear decay to 0", above=0, maximum=1
+    )
     max_len: int = declare(64, "tokens per sentence (truncated)", minimum=4, maximum=4096)
     eval_steps: int = declare(1000, "evaluate (held-out MLM, STS-B dev) every this many steps", minimum=1)
     precision: str = declare("bf16", "auto, fp32, bf16 or fp16", choices=devices.PRECISIONS)
@@ -140,13 +178,14 @@ class MLMConfig(TrainConfig):
     weight_decay: float = declare(0.01, "AdamW weight decay (not on biases and LayerNorms)", minimum=0)
     dropout: float = declare(0.0, "dropout while pre-training", minimum=0, maximum=0.9)
     checkpoint_steps: int = declare(1000, "save a resumable checkpoint every this many steps", minimum=1)
-    snapshot_steps: object = declare("none", "geometry snapshots: 'log', 'none' or a list of steps",
-                                     check=_snapshot_steps)
-    save_dropout: float = declare(0.1, "the dropout written into the saved config (for SimCSE after it)",
-                                  minimum=0, maximum=0.9)
+    snapshot_steps: object = declare(
+        "none", "geometry snapshots: 'log', 'none' or a list of steps", check=_snapshot_steps
+    )
+    save_dropout: float = declare(
+        0.1, "the dropout written into the saved config (for SimCSE after it)", minimum=0, maximum=0.9
+    )
     mask_prob: float = declare(0.15, "share of the real tokens selected for the MLM loss", above=0, maximum=1)
-    heldout: int = declare(5000, "the last sentences of the corpus, never trained on, for held-out accuracy",
-                           minimum=1)
+    heldout: int = declare(5000, "the last sentences of the corpus, never trained on, for held-out accuracy", minimum=1)
     adam_beta2: float = declare(0.98, "AdamW's beta2", above=0, maximum=0.99999)
 
 
@@ -166,8 +205,9 @@ def resolve(objective: str, overrides: dict | None = None) -> TrainConfig:
     values.update(cls.POOLING_PRESETS.get(scale, {}).get(pooling, {}))
     for name, value in overrides.items():
         if name not in defaults:
-            raise ParameterError(name, value, f"{objective} training has no such parameter; it has "
-                                 + ", ".join(defaults))
+            raise ParameterError(
+                name, value, f"{objective} training has no such parameter; it has " + ", ".join(defaults)
+            )
         if name == "snapshot_steps" and isinstance(value, str) and value.strip().startswith("["):
             try:  # a list typed on the command line: "[0, 50, 500]"
                 value = json.loads(value)

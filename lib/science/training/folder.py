@@ -79,7 +79,8 @@ def locked(out_dir: Path, wait: bool = True, say=None):
             if not wait:
                 raise TrainingError(f"{out_dir} is being trained by {holder}; wait for it, or use another out_dir")
             (say or (lambda m: print(m, file=sys.stderr)))(
-                f"{out_dir.name}: {holder} is training this run; waiting for it to finish")
+                f"{out_dir.name}: {holder} is training this run; waiting for it to finish"
+            )
             fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()

@@ -80,8 +80,12 @@ class TrainState:
 
     def throughput(self) -> dict:
         s = self.train_seconds
-        return dict(seconds=round(s, 1), steps_per_s=self.step / s if s else None,
-                    sentences_per_s=self.sentences / s if s else None, tokens_per_s=self.tokens / s if s else None)
+        return dict(
+            seconds=round(s, 1),
+            steps_per_s=self.step / s if s else None,
+            sentences_per_s=self.sentences / s if s else None,
+            tokens_per_s=self.tokens / s if s else None,
+        )
 
 
 def objective_for(cfg: TrainConfig, device: str, progress: bool, cache_dir: Path | None) -> Objective:
@@ -115,8 +119,14 @@ def _before_any_compute(cfg: TrainConfig) -> None:
     data.mirror_identity(cfg.data_dir)
 
 
-def train(objective: str, params: dict | TrainConfig | None, out_dir: str | os.PathLike, progress: bool = True,
-          cache_dir: str | os.PathLike | None = None, wait: bool = True) -> dict:
+def train(
+    objective: str,
+    params: dict | TrainConfig | None,
+    out_dir: str | os.PathLike,
+    progress: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+    wait: bool = True,
+) -> dict:
     """Train (or resume, or return the record of a finished run in ``out_dir``); returns ``train.json``.
 
     A second process given the same ``out_dir`` waits for the first (then returns its finished record), or with
@@ -155,10 +165,15 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             differ = sorted(k for k in set(theirs) | set(params) if theirs.get(k) != params.get(k))
             raise run_folder.TrainingError(
                 f"{out_dir} holds a {checkpoint['objective']} run with other parameters (they differ in: "
-                f"{', '.join(differ) or 'the objective'}); use another out_dir or the same parameters to resume it")
+                f"{', '.join(differ) or 'the objective'}); use another out_dir or the same parameters to resume it"
+            )
         status = run_folder.read_status(out_dir)
-        if status and status.get("status") == "finished" and status.get("step") == checkpoint["step"] \
-                and checkpoint["step"] == checkpoint["max_steps"]:
+        if (
+            status
+            and status.get("status") == "finished"
+            and status.get("step") == checkpoint["step"]
+            and checkpoint["step"] == checkpoint["max_steps"]
+        ):
             return status
 
     clock = provenance.Clock()
@@ -188,22 +203,46 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             for group, lr in zip(opt.param_groups, scheduler.get_last_lr()):
                 group["lr"] = lr
 
-    record = dict(status="running", objective=cfg.OBJECTIVE, step=state.step, params=params,
-                  schedule=dict(max_steps=max_steps, global_batch=global_batch, world_size=procs.world,
-                                warmup_steps=warmup_steps, snapshot_steps=snapshots_at, precision=precision,
-                                n_train_sentences=task.n_train),
-                  **task.record(),
-                  provenance=dict(model=task.model_provenance(),
-                                  data=dict(identity=data.mirror_identity(cfg.data_dir),
-                                            corpus_sha256=task.corpus_sha256),
-                                  **provenance.environment(device)))
-    bar = tqdm(total=max_steps, initial=state.step, desc=f"{cfg.OBJECTIVE} ({cfg.scale})", unit="step",
-               disable=not (progress and procs.main), dynamic_ncols=True)
+    record = dict(
+        status="running",
+        objective=cfg.OBJECTIVE,
+        step=state.step,
+        params=params,
+        schedule=dict(
+            max_steps=max_steps,
+            global_batch=global_batch,
+            world_size=procs.world,
+            warmup_steps=warmup_steps,
+            snapshot_steps=snapshots_at,
+            precision=precision,
+            n_train_sentences=task.n_train,
+        ),
+        **task.record(),
+        provenance=dict(
+            model=task.model_provenance(),
+            data=dict(identity=data.mirror_identity(cfg.data_dir), corpus_sha256=task.corpus_sha256),
+            **provenance.environment(device),
+        ),
+    )
+    bar = tqdm(
+        total=max_steps,
+        initial=state.step,
+        desc=f"{cfg.OBJECTIVE} ({cfg.scale})",
+        unit="step",
+        disable=not (progress and procs.main),
+        dynamic_ncols=True,
+    )
 
     def write(status: str | None = None, **extra) -> None:
         if procs.main:
-            record.update(step=state.step, evals=state.evals, snapshots=state.snapshots,
-                          throughput=state.throughput(), wall_time_s=round(clock.elapsed(), 1), **extra)
+            record.update(
+                step=state.step,
+                evals=state.evals,
+                snapshots=state.snapshots,
+                throughput=state.throughput(),
+                wall_time_s=round(clock.elapsed(), 1),
+                **extra,
+            )
             record["status"] = status or record["status"]
             run_folder.write_status(out_dir, record)
 
@@ -214,15 +253,26 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
         state.evals.append(result)
         if state.improved(result):
             run_folder.export(task.export, out_dir / "best")
-        bar.set_postfix(loss=f"{result['loss']:.4f}" if result["loss"] is not None else "—",
-                        stsb_dev=f"{result['stsb_dev']:.1f}")
+        bar.set_postfix(
+            loss=f"{result['loss']:.4f}" if result["loss"] is not None else "—", stsb_dev=f"{result['stsb_dev']:.1f}"
+        )
 
     def save() -> None:
         if procs.main:
-            run_folder.save_checkpoint(out_dir, dict(
-                objective=cfg.OBJECTIVE, params=params, step=state.step, max_steps=max_steps,
-                module=module.state_dict(), optimizer=opt.state_dict(), scheduler=scheduler.state_dict(),
-                scaler=scaler.state_dict(), state=asdict(state)))
+            run_folder.save_checkpoint(
+                out_dir,
+                dict(
+                    objective=cfg.OBJECTIVE,
+                    params=params,
+                    step=state.step,
+                    max_steps=max_steps,
+                    module=module.state_dict(),
+                    optimizer=opt.state_dict(),
+                    scheduler=scheduler.state_dict(),
+                    scaler=scaler.state_dict(),
+                    state=asdict(state),
+                ),
+            )
         procs.barrier()
 
     write()
@@ -240,9 +290,11 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             with devices.autocast(device, precision):
                 loss, counts = task.loss(trained, step, procs, global_batch)
             if not torch.isfinite(loss.detach()):
-                raise NonFiniteLoss(f"the loss is {float(loss.detach())} at step {step + 1}; stopped, keeping the last "
-                                    f"good checkpoint (step {_checkpoint_step(out_dir)}). Lower the learning rate "
-                                    f"(lr = {cfg.lr}) or use precision fp32.")
+                raise NonFiniteLoss(
+                    f"the loss is {float(loss.detach())} at step {step + 1}; stopped, keeping the last "
+                    f"good checkpoint (step {_checkpoint_step(out_dir)}). Lower the learning rate "
+                    f"(lr = {cfg.lr}) or use precision fp32."
+                )
             scaler.scale(loss).backward()
             if cfg.grad_clip > 0:
                 scaler.unscale_(opt)
@@ -253,8 +305,12 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             opt.zero_grad(set_to_none=True)
             if devices.device_kind(device) == "cuda" and (step + 1) % 50 == 0:
                 torch.cuda.synchronize()
-            state.add_loss(float(loss.detach()), counts["sentences"] * procs.world, counts["tokens"] * procs.world,
-                           time.perf_counter() - t0)
+            state.add_loss(
+                float(loss.detach()),
+                counts["sentences"] * procs.world,
+                counts["tokens"] * procs.world,
+                time.perf_counter() - t0,
+            )
             bar.update(1)
             if procs.main and state.step in snapshots_at:
                 state.snapshots.append(dict(step=state.step, **snapshots.measure(task.encoder())))
@@ -275,10 +331,16 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
     if procs.main:
         final = state.evals[-1] if state.evals and state.evals[-1]["step"] == max_steps else None
         run_folder.export(task.export, out_dir / "last")
-        write("finished", final=dict(step=max_steps, loss=final["loss"] if final else None,
-                                     stsb_dev=final["stsb_dev"] if final else None,
-                                     weights_sha256=files.state_dict_sha256(task.final_weights())),
-              best=state.best)
+        write(
+            "finished",
+            final=dict(
+                step=max_steps,
+                loss=final["loss"] if final else None,
+                stsb_dev=final["stsb_dev"] if final else None,
+                weights_sha256=files.state_dict_sha256(task.final_weights()),
+            ),
+            best=state.best,
+        )
     return record
 
 

@@ -42,25 +42,39 @@ class MLMObjective(Objective):
         super().__init__(cfg, device)
         self.betas = (0.9, cfg.adam_beta2)
         root = data.mirror_dir(cfg.data_dir)
-        vocab = data.verified(root, "tokenizer/bert-base-uncased-vocab.txt")[0] if root is not None and (
-            root / "tokenizer" / "bert-base-uncased-vocab.txt").is_file() else vocab_file()
+        vocab = (
+            data.verified(root, "tokenizer/bert-base-uncased-vocab.txt")[0]
+            if root is not None and (root / "tokenizer" / "bert-base-uncased-vocab.txt").is_file()
+            else vocab_file()
+        )
         self.tokenizer = bert_tokenizer(vocab, model_max_length=512)
         self.corpus_sha256 = data.source_identity("wiki", "train", cfg.data_dir)
         self.corpus = corpus.tokenized(
             lambda: data.load("wiki", "train", cfg.data_dir, limit=cfg.n_sentences or None).columns["text"],
-            self.tokenizer, cfg.max_len, self.corpus_sha256, files.sha256_file(vocab), cfg.n_sentences, cache_dir,
-            progress)
+            self.tokenizer,
+            cfg.max_len,
+            self.corpus_sha256,
+            files.sha256_file(vocab),
+            cfg.n_sentences,
+            cache_dir,
+            progress,
+        )
         if len(self.corpus) <= cfg.heldout + cfg.batch_size:
             raise ParameterError("heldout", cfg.heldout, f"the corpus has only {len(self.corpus)} sentences")
         self.n_train = len(self.corpus) - cfg.heldout  # the last `heldout` sentences are never trained on
-        self.lengths = self.corpus.lengths[:self.n_train]
+        self.lengths = self.corpus.lengths[: self.n_train]
         shape = parse_shape(cfg.model)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             if shape is not None:
-                config = BertConfig(vocab_size=len(self.tokenizer), pad_token_id=self.tokenizer.pad_token_id,
-                                    max_position_embeddings=512, hidden_dropout_prob=cfg.dropout,
-                                    attention_probs_dropout_prob=cfg.dropout, **shape)
+                config = BertConfig(
+                    vocab_size=len(self.tokenizer),
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    max_position_embeddings=512,
+                    hidden_dropout_prob=cfg.dropout,
+                    attention_probs_dropout_prob=cfg.dropout,
+                    **shape,
+                )
                 model = BertForMaskedLM(config)
             else:
                 model, _ = models.load_pretrained(models.resolve(cfg.model), BertForMaskedLM)
@@ -83,8 +97,9 @@ class MLMObjective(Objective):
         from ..mlm import select
 
         gen = torch.Generator(device=ids.device).manual_seed(seed)
-        return select(ids, mask, self.special, len(self.tokenizer), self.tokenizer.mask_token_id,
-                      self.cfg.mask_prob, gen)
+        return select(
+            ids, mask, self.special, len(self.tokenizer), self.tokenizer.mask_token_id, self.cfg.mask_prob, gen
+        )
 
     def _batch(self, index):
         ids, mask = self.corpus.batch(index)
@@ -99,7 +114,7 @@ class MLMObjective(Objective):
             self._epoch, self._batches = epoch, bucketed_batches(self.lengths, global_batch, self.cfg.seed, epoch)
         index = self._batches[k]
         per = len(index) // procs.world
-        ids, mask = self._batch(index[procs.rank * per:(procs.rank + 1) * per])
+        ids, mask = self._batch(index[procs.rank * per : (procs.rank + 1) * per])
         inputs, selected, labels = self._select(ids, mask, step_seed(self.cfg.seed, step, procs.rank))
         return trained(inputs, mask, selected, labels), dict(tokens=int(mask.sum()), sentences=len(ids))
 
@@ -113,8 +128,9 @@ class MLMObjective(Objective):
 
     def _unigram_baseline(self) -> dict:
         """The accuracy of always predicting the training portion's most frequent non-special token."""
-        counts = np.bincount(self.corpus.ids[:self.corpus.offsets[self.n_train]].astype(np.int64),
-                             minlength=len(self.tokenizer))
+        counts = np.bincount(
+            self.corpus.ids[: self.corpus.offsets[self.n_train]].astype(np.int64), minlength=len(self.tokenizer)
+        )
         counts[sorted(self.tokenizer.all_special_ids)] = 0
         top = int(counts.argmax())
         labels = np.concatenate([b[-1].cpu().numpy() for b in self.heldout])
@@ -133,8 +149,7 @@ class MLMObjective(Objective):
                 correct += int(right)
                 n += len(labels)
         sts = spearman_x100(self.model.bert, self.tokenizer, self.stsb, ["avg", "cls"])
-        return dict(heldout_loss=total / n, heldout_accuracy=correct / n, stsb_dev=sts["avg"],
-                    stsb_dev_cls=sts["cls"])
+        return dict(heldout_loss=total / n, heldout_accuracy=correct / n, stsb_dev=sts["avg"], stsb_dev_cls=sts["cls"])
 
     def record(self) -> dict:
         return dict(baseline=self.baseline)

@@ -41,8 +41,9 @@ class Processes:
             return module
         from torch.nn.parallel import DistributedDataParallel
 
-        return DistributedDataParallel(module, device_ids=[self.local_rank] if device.startswith("cuda") else None,
-                                       find_unused_parameters=True)
+        return DistributedDataParallel(
+            module, device_ids=[self.local_rank] if device.startswith("cuda") else None, find_unused_parameters=True
+        )
 
 
 def init_processes(device: str) -> Processes:

@@ -62,9 +62,14 @@ class SimCSEObjective(Objective):
             self._epoch, self._batches = epoch, shuffled_batches(self.n_train, global_batch, self.cfg.seed, epoch)
         index = self._batches[k]
         per = len(index) // procs.world
-        mine = index[procs.rank * per:(procs.rank + 1) * per]
-        batch = self.tokenizer([self.sentences[i] for i in mine], padding=True, truncation=True,
-                               max_length=self.cfg.max_len, return_tensors="pt")
+        mine = index[procs.rank * per : (procs.rank + 1) * per]
+        batch = self.tokenizer(
+            [self.sentences[i] for i in mine],
+            padding=True,
+            truncation=True,
+            max_length=self.cfg.max_len,
+            return_tensors="pt",
+        )
         ids, mask = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
         return trained(ids, mask), dict(tokens=int(mask.sum()), sentences=len(mine))
 

@@ -41,10 +41,22 @@ class Snapshots:
 
         if self._functional is None:
             self._functional = tokens.functional_mask(self.tokenizer)
-        geo = geometry.analyse_model(encoder, self.tokenizer, self.texts, [0], n_samples=min(1000, len(self.texts)),
-                                     batch_size=64, progress=False, functional=self._functional)
+        geo = geometry.analyse_model(
+            encoder,
+            self.tokenizer,
+            self.texts,
+            [0],
+            n_samples=min(1000, len(self.texts)),
+            batch_size=64,
+            progress=False,
+            functional=self._functional,
+        )
         functional = np.flatnonzero(self._functional)
         semantic = np.flatnonzero(~self._functional)
-        return dict(per_layer=geo.per_layer(), self_sim_functional=geo.self_sim(ids=functional),
-                    self_sim_semantic=geo.self_sim(ids=semantic), func_to_content=geo.func_to_content,
-                    sem_to_content=geo.sem_to_content)
+        return dict(
+            per_layer=geo.per_layer(),
+            self_sim_functional=geo.self_sim(ids=functional),
+            self_sim_semantic=geo.self_sim(ids=semantic),
+            func_to_content=geo.func_to_content,
+            sem_to_content=geo.sem_to_content,
+        )
