@@ -198,7 +198,11 @@ CHAPTERS: dict[str, Declaration] = {
             grid_lrs=Param([3e-5, 1e-4, 3e-4], "the SimCSE schedule grid: learning rates"),
             grid_dropouts=Param([0.1, 0.2], "the SimCSE schedule grid: dropout (the augmentation's strength)"),
             grid_steps=Param([250, 1000], "the SimCSE schedule grid: stage 1 length, then stage 2 length"),
-            grid_keep=Param(2, "settings per pooling carried from stage 1 to stage 2", dict(minimum=1)),
+            grid_keep=Param(
+                0,
+                "settings per pooling carried from stage 1 to stage 2 (stated: 2; 0: stage 1 only)",
+                dict(minimum=0),
+            ),
             simcse=Param(
                 {},
                 "other SimCSE parameters of the grid's runs, over the scale's preset",
