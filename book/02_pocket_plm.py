@@ -154,8 +154,13 @@ if record is not None:
 # %% tags=["hide-input"]
 grid_file = REPO_ROOT / "models" / "pocket-bert" / "grid.json"
 if source == "committed" and grid_file.is_file():
-    grid = pd.DataFrame(json.loads(grid_file.read_text())["runs"])
-    tables.show(grid, caption="The pre-training grid: held-out masked-token accuracy and STS-B dev (× 100) per run")
+    grid = pd.DataFrame(json.loads(grid_file.read_text())["runs"]).set_index("run")
+    grid = grid.rename(columns={"heldout_accuracy": "held-out acc.", "stsb_dev": "STS-B dev (avg)",
+                                "stsb_dev_cls": "STS-B dev (cls)", "sentences_seen": "sentences", "train_seconds": "s"})
+    tables.show(grid[["shape", "lr", "dropout", "batch", "steps", "held-out acc.", "STS-B dev (avg)",
+                      "STS-B dev (cls)"]], formats={"lr": "g", "held-out acc.": 3, "STS-B dev (avg)": 1, "STS-B dev (cls)": 1},
+                caption="The pre-training grid (sentences of at most 64 tokens): held-out "
+                "masked-token accuracy and STS-B dev (× 100) per run")
 else:
     display(Markdown("The grid is shown with the committed record (`source = \"committed\"`)."))
 

@@ -141,7 +141,7 @@ movement_table = study.movement()
 moved = movement_table.set_index("run").to_dict("index")
 display(Markdown(f"The PLM's last LayerNorm gain: mean {study.plm_gain:.4f}. SimCSE's BERT-base epoch: Σ lr = "
                  f"{study.simcse_sum:.3f} over 15,625 steps of 64 sentences."))
-tables.show(movement_table, caption="How far each CL model is from the PLM: relative weight change per layer, "
+tables.show(movement_table.set_index("run").T, caption="How far each CL model is from the PLM: relative weight change per layer, "
             "the last LayerNorm's gain, the summed learning rate up to its best checkpoint (against SimCSE's), "
             "and the largest relative change of the last-layer norm Adam's strict step bound allows")
 

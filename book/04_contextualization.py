@@ -130,7 +130,7 @@ study.curves(rows)
 
 # %% tags=["hide-input"]
 movement_table = study.movement()
-tables.show(movement_table, caption="Relative weight change per layer, last LayerNorm gain, summed learning rate "
+tables.show(movement_table.set_index("run").T, caption="Relative weight change per layer, last LayerNorm gain, summed learning rate "
             "to the best checkpoint against SimCSE's epoch, sentences seen")
 
 # %% [markdown]

@@ -301,7 +301,7 @@ VEGA = ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]
 
 
 def _chart(spec: dict) -> str:
-    from lib.book.charts import offline_html
+    from lib.book.vega import offline_html
 
     return offline_html(spec)
 
