@@ -11,7 +11,9 @@
   ``group_by_length``: little padding) and the faster of transformers' attention implementations for the
   precision (``--stock-attention``; on the CPU ``sdpa`` for fp32 and ``eager`` for bf16, where the backward pass
   of SDPA's CPU kernel is several times slower than eager attention at these shapes).
-- *ours*: the training engine's step (:mod:`lib.science.mlm`): selection on the device; the sentences of each
+- *ours*: :mod:`lib.science.mlm`'s step -- the loss the training engine computes (selection on the device, the
+  last layer at the selected positions only) -- plus packing, which the engine does not use yet (it reads
+  length-bucketed batches, about 95 % real tokens; ``--pack 0`` times exactly the engine's step): the sentences of each
   batch packed into rows of ``--pack`` tokens (default: ``--max-len``) with a block-diagonal attention mask
   (:func:`lib.science.mlm.pack_batch`: no padding, no attention across sentences, each sentence with its own
   positions), so batches need no length grouping; the last layer's output projection and feed-forward network
