@@ -28,7 +28,9 @@
 # 80.9, first-last average 81.2 — all within 1.6 points.
 #
 # Each setting is evaluated with its own pooling (for `cls`, the [CLS] vector without the train-time MLP), with every
-# other parameter at the scale's preset. The poolers, as they run:
+# other parameter at the scale's preset *for `cls`*: the ablation varies the pooling alone, so `avg` here trains with
+# `cls`'s dropout (0.1 at pocket scale), not with the dropout chosen for `avg` in Chapter 2 that Chapters 3–5 use.
+# The poolers, as they run:
 
 # %% tags=["parameters"]
 plm: str = "pocket-bert"  # SimCSE starts from this model
