@@ -228,7 +228,8 @@ class Study:
             )
         )
         tables.show(
-            self.table().reset_index(names="setting"),
+            self.table().rename_axis(self.knob.title),
+            transpose_if_wider_than=6,  # a column per setting: the table fits the text column
             caption="Per setting: best STS-B dev (Spearman × 100), last-layer metrics at the end of training"
             + (f"; SimCSE's numbers: {self.knob.reference_source}" if self.knob.reference else ""),
         )
