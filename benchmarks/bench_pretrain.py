@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import sys
 from pathlib import Path
 
@@ -191,11 +190,7 @@ def main() -> int:
             side(k)
     common.sync(device)
     timing = common.alternate(sides, args.rounds, len(batches), device=device)
-    tps = common.rates(timing)
-    ratio = tps["ours"] / tps["stock"]
-    round_ratios = common.round_ratios(timing, "ours", "stock")
-    cpu = common.rates(timing, "cpu")
-    cpu_ratio = cpu["ours"] / cpu["stock"]
+    result = common.compare(timing, "ours", "stock")
     padded = sum(ids.numel() for ids, _ in batches)
     if args.pack:
         rows = sum(len(mlm.pack(mask.sum(1).numpy(), args.pack)) for _, mask in our_batches)
@@ -219,21 +214,11 @@ def main() -> int:
         f"{args.rounds} alternating rounds, each of one step per batch ({len(batches)}) per side, after a warm-up "
         f"step on every batch"
     )
-    print(
-        f"stock {tps['stock']:,.0f} tokens/s; ours {tps['ours']:,.0f} tokens/s; ratio {ratio:.2f} "
-        f"(per round: {', '.join(f'{r:.2f}' for r in round_ratios)})"
-    )
-    print(
-        f"in process CPU time: stock {cpu['stock']:,.0f}, ours {cpu['ours']:,.0f} tokens per CPU second; "
-        f"ratio {cpu_ratio:.2f} (less disturbed by a background load than wall time)"
-    )
+    result.report("tokens/s", "tokens per CPU second", ",.0f")
     out = dict(
-        ours_tps=round(tps["ours"], 1),
-        stock_tps=round(tps["stock"], 1),
-        ratio=round(ratio, 3),
-        round_ratios=[round(r, 3) for r in round_ratios],
-        median_round_ratio=round(statistics.median(round_ratios), 3),
-        cpu_ratio=round(cpu_ratio, 3),
+        ours_tps=round(result.wall["ours"], 1),
+        stock_tps=round(result.wall["stock"], 1),
+        **result.fields(),
         peak_rss_mb=round(peak, 1),
         shape=args.shape,
         batch=args.batch,

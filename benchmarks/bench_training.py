@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -217,11 +216,7 @@ def main() -> int:
             side(k)
     common.sync(device)
     timing = common.alternate(sides, args.rounds, args.steps, first_step=2, device=device)
-    sps = common.rates(timing)
-    ratio = sps["ours"] / sps["theirs"]
-    round_ratios = common.round_ratios(timing, "ours", "theirs")
-    cpu = common.rates(timing, "cpu")
-    cpu_ratio = cpu["ours"] / cpu["theirs"]
+    result = common.compare(timing, "ours", "theirs")
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
@@ -231,22 +226,12 @@ def main() -> int:
         f"glibc keeps freed memory: {bool(keep)} (both sides)"
     )
     print(f"{args.rounds} alternating rounds of {args.steps} steps per side, after 2 warm-up steps each")
-    print(
-        f"theirs {sps['theirs']:,.2f} sentences/s; ours {sps['ours']:,.2f} sentences/s; ratio {ratio:.2f} "
-        f"(per round: {', '.join(f'{r:.2f}' for r in round_ratios)})"
-    )
-    print(
-        f"in process CPU time: theirs {cpu['theirs']:,.2f}, ours {cpu['ours']:,.2f} sentences per CPU second; "
-        f"ratio {cpu_ratio:.2f} (less disturbed by a background load than wall time)"
-    )
+    result.report("sentences/s", "sentences per CPU second", ",.2f")
     out = dict(
-        ours_sps=round(sps["ours"], 2),
-        theirs_sps=round(sps["theirs"], 2),
-        ratio=round(ratio, 3),
-        round_ratios=[round(r, 3) for r in round_ratios],
-        round_ratio_spread=round(max(round_ratios) - min(round_ratios), 3),
-        median_round_ratio=round(statistics.median(round_ratios), 3),
-        cpu_ratio=round(cpu_ratio, 3),
+        ours_sps=round(result.wall["ours"], 2),
+        theirs_sps=round(result.wall["theirs"], 2),
+        **result.fields(),
+        round_ratio_spread=round(max(result.round_ratios) - min(result.round_ratios), 3),
         peak_rss_mb=round(peak, 1),
         model=name,
         batch=args.batch,

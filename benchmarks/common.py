@@ -11,7 +11,9 @@ operations with torch's FlopCounterMode, so one sees whether both sides do the s
 
 from __future__ import annotations
 
+import statistics
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -72,6 +74,52 @@ def round_ratios(timing: dict, ours: str, theirs: str) -> list[float]:
     """``ours`` / ``theirs`` in work per second, round by round: the spread shows the noise."""
     w, t = timing["work"], timing["wall"]
     return [(wo / to) / (wt / tt) for wo, to, wt, tt in zip(w[ours], t[ours], w[theirs], t[theirs])]
+
+
+@dataclass
+class Comparison:
+    """``ours`` against ``theirs`` from one :func:`alternate` timing: work per second of each side (wall and
+    process CPU time), their ratio over all rounds and round by round."""
+
+    ours: str
+    theirs: str
+    wall: dict
+    cpu: dict
+    round_ratios: list
+
+    @property
+    def ratio(self) -> float:
+        return self.wall[self.ours] / self.wall[self.theirs]
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu[self.ours] / self.cpu[self.theirs]
+
+    def report(self, unit: str, cpu_unit: str, spec: str) -> None:
+        """The two lines every step benchmark prints: the rates and ratio in wall time (with the per-round
+        ratios), then in process CPU time."""
+        o, t = self.ours, self.theirs
+        print(
+            f"{t} {self.wall[t]:{spec}} {unit}; {o} {self.wall[o]:{spec}} {unit}; ratio {self.ratio:.2f} "
+            f"(per round: {', '.join(f'{r:.2f}' for r in self.round_ratios)})"
+        )
+        print(
+            f"in process CPU time: {t} {self.cpu[t]:{spec}}, {o} {self.cpu[o]:{spec}} {cpu_unit}; "
+            f"ratio {self.cpu_ratio:.2f} (less disturbed by a background load than wall time)"
+        )
+
+    def fields(self) -> dict:
+        """The ratios as the benchmarks' JSON line records them."""
+        return dict(
+            ratio=round(self.ratio, 3),
+            round_ratios=[round(r, 3) for r in self.round_ratios],
+            median_round_ratio=round(statistics.median(self.round_ratios), 3),
+            cpu_ratio=round(self.cpu_ratio, 3),
+        )
+
+
+def compare(timing: dict, ours: str, theirs: str) -> Comparison:
+    return Comparison(ours, theirs, rates(timing), rates(timing, "cpu"), round_ratios(timing, ours, theirs))
 
 
 def flops(step: Callable[[int], int], k: int) -> int:
