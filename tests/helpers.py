@@ -23,6 +23,19 @@ SENTENCES = [
 ]
 
 
+# what every per-layer row of the geometry protocol carries (Geometry.per_layer, a chapter's metrics.per_layer)
+PER_LAYER_KEYS = {
+    "layer",
+    "anisotropy",
+    "anisotropy_sd",
+    "self_sim",
+    "self_sim_adj",
+    "intra_sim",
+    "intra_sim_adj",
+    "norm",
+}
+
+
 def write_mirror(root: Path, rows: int = 60, corpus_lines: int = 36) -> Path:
     """A data mirror with the shared layout: sts/{dev,test}.tsv, corpus/wiki_sentences.txt.gz (``corpus_lines``
     lines) and SHA256SUMS."""

@@ -12,18 +12,8 @@ from lib.book import chapters, execute
 from lib.science import models
 from lib.science.params import ParameterError
 from lib.science.provenance import REPO_ROOT
-from tests.helpers import write_mirror
+from tests.helpers import PER_LAYER_KEYS, write_mirror
 
-PER_LAYER_KEYS = {
-    "layer",
-    "anisotropy",
-    "anisotropy_sd",
-    "self_sim",
-    "self_sim_adj",
-    "intra_sim",
-    "intra_sim_adj",
-    "norm",
-}
 CHAPTERS = chapters.sources()
 
 

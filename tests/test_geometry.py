@@ -13,7 +13,7 @@ from lib.science.geometry import (
     top_k_share,
 )
 from lib.science.occurrences import plan_tokens, sample_tokens
-from tests.helpers import SENTENCES, random_corpus
+from tests.helpers import PER_LAYER_KEYS, SENTENCES, random_corpus
 from tests.loop_reference import loop_metrics, pad_matrix
 
 
@@ -211,16 +211,7 @@ def test_analyse_matches_the_authors_padded_layout(name):
     _compare(geo, ref, atol=2e-5)
     table = geo.per_layer()
     assert [r["layer"] for r in table] == list(range(encoder.n_layers + 1))
-    assert {
-        "layer",
-        "anisotropy",
-        "anisotropy_sd",
-        "self_sim",
-        "self_sim_adj",
-        "intra_sim",
-        "intra_sim_adj",
-        "norm",
-    } <= table[0].keys()
+    assert PER_LAYER_KEYS <= table[0].keys()
 
 
 def test_released_rounding_of_ids():
