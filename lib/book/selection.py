@@ -147,11 +147,7 @@ def work(grid: Grid, poll_s: float = 30.0) -> dict[tuple, dict]:
                     records[key(p)] = training_runs.ensure("simcse", p, wait=False)[1]
                 except TrainingError:
                     busy += 1
-        if (
-            not busy
-            and len(grid.stage2(records)) == grid.keep * len(grid.poolings)
-            and all(key(p) in records for p in grid.stage2(records))
-        ):
+        if not busy and len(grid.stage2(records)) == grid.keep * len(grid.poolings):
             return records
         time.sleep(poll_s)
 
