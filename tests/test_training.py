@@ -242,6 +242,31 @@ def test_a_smoke_simcse_run_records_everything(mirror, tmp_path):
         )
 
 
+def test_a_prefix_of_a_longer_schedule_is_that_schedule_stopped(mirror, tmp_path):
+    """``stop_step`` trains the first steps of a ``max_steps`` schedule: the learning rate decays over the whole
+    schedule, so the prefix is the longer run's path, step for step (the path comparison of chapter 5)."""
+    common = dict(max_steps=16, eval_steps=4, checkpoint_steps=4, snapshot_steps=[0, 4, 8])
+    whole = training.train("simcse", smoke(mirror, **common), tmp_path / "whole", progress=False)
+    prefix = training.train("simcse", smoke(mirror, stop_step=8, **common), tmp_path / "prefix", progress=False)
+    assert prefix["status"] == "finished" and prefix["step"] == 8 and prefix["final"]["step"] == 8
+    assert prefix["schedule"]["max_steps"] == 16 and prefix["schedule"]["end_step"] == 8
+    assert [e["step"] for e in prefix["evals"]] == [0, 4, 8]
+    assert prefix["evals"] == whole["evals"][:3]  # same losses and STS-B dev: the same path
+    assert prefix["snapshots"] == whole["snapshots"]
+    shorter = training.train("simcse", smoke(mirror, **dict(common, max_steps=8)), tmp_path / "short", progress=False)
+    assert shorter["evals"][-1]["loss"] != prefix["evals"][-1]["loss"]  # a shorter schedule decays faster
+    with pytest.raises(ParameterError, match="`stop_step` = 20"):
+        training.resolve("simcse", smoke(mirror, stop_step=20, max_steps=16))
+
+
+def test_a_parameter_added_later_keeps_the_names_of_runs_that_leave_it_at_its_default():
+    from lib.book import identity
+
+    base = training.resolve_params("simcse", {"scale": "smoke"})
+    assert identity.run_name(base) == identity.run_name({k: v for k, v in base.items() if k != "stop_step"})
+    assert identity.run_name(base) != identity.run_name(dict(base, stop_step=5))
+
+
 def test_a_smoke_mlm_run(mirror, tmp_path):
     record = training.train(
         "mlm",

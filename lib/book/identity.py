@@ -28,6 +28,8 @@ from ..science.provenance import REPO_ROOT
 
 ENV_OUT_DIR = "SRL_OUT_DIR"
 DROPPED = ("out_dir",)
+# parameters declared after runs were first named: left out at these values, so those runs keep their names
+LATER_DEFAULTS = {"stop_step": 0}
 
 
 @functools.lru_cache(maxsize=64)
@@ -52,7 +54,7 @@ def canonical(params: dict, model_keys=("model",)) -> dict:
     named after their parameters are checked."""
     out = {}
     for key, value in sorted(params.items()):
-        if key in DROPPED:
+        if key in DROPPED or (key in LATER_DEFAULTS and value == LATER_DEFAULTS[key]):
             continue
         if key in model_keys:
             value = [model_identity(v) for v in value] if isinstance(value, (list, tuple)) else model_identity(value)

@@ -70,6 +70,9 @@ class TrainConfig:
     )
     snapshot_sentences: int = declare(0, "analysis sentences for snapshots (0: all of STS-B test sentence1)", minimum=0)
     eval_pairs: int = declare(0, "STS-B dev pairs evaluated (0: all)", minimum=0)
+    stop_step: int = declare(
+        0, "stop after this many steps of the max_steps schedule, a prefix of a longer run (0: run it all)", minimum=0
+    )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,6 +83,8 @@ class TrainConfig:
             default = f.default if f.default is not MISSING else f.default_factory()
             P.check_declared(f.name, default, getattr(self, f.name), f.metadata.get("rules", {}))
         devices.resolve_precision(self.precision, devices.resolve_device(self.device))
+        if self.stop_step and self.max_steps and self.stop_step > self.max_steps:
+            raise ParameterError("stop_step", self.stop_step, f"at most max_steps ({self.max_steps}), or 0")
         return self
 
 
@@ -107,6 +112,27 @@ class SimCSEConfig(TrainConfig):
         "pocket": dict(model="pocket-bert", max_steps=250, precision="bf16"),
         # a GPU: SimCSE's run_unsup_example.sh for bert-base-uncased (fp16, eval every 125 steps, one epoch)
         "paper": dict(model="bert-base-uncased", eval_steps=125, checkpoint_steps=1000, precision="auto"),
+    }
+
+    # Named schedules over a scale's preset. "full" spends SimCSE's budget -- the summed learning rate of 3e-5
+    # decaying linearly over one wiki1m epoch (15,625 steps of 64): Σ lr ≈ 0.234, which bounds how far Adam can move a
+    # weight -- in a tenth of the steps (3e-4 over 1,563); STS-B dev every 25 steps (SimCSE's every 125-250, in
+    # budget). "literal" is the first 1,500 steps of SimCSE's own schedule: its step 10k has spent the Σ lr of the
+    # full run's step k, so the two compare paths at equal budget (snapshots at matching steps).
+    SCHEDULES: ClassVar[dict] = {
+        "smoke": {
+            "full": dict(max_steps=40, lr=3e-4, snapshot_steps=[0, 10, 20, 40]),
+            "literal": dict(max_steps=400, stop_step=20, lr=3e-5, eval_steps=10, snapshot_steps=[0, 10, 20]),
+        },
+        "pocket": {
+            "full": dict(
+                lr=3e-4, max_steps=1563, eval_steps=25, snapshot_steps=[0, 10, 25, 50, 100, 150, 250, 500, 1000, 1563]
+            ),
+            "literal": dict(
+                lr=3e-5, max_steps=15625, stop_step=1500, eval_steps=250, snapshot_steps=[0, 100, 250, 500, 1000, 1500]
+            ),
+        },
+        "paper": {"full": {}},  # the preset is SimCSE's epoch
     }
 
     model: str = declare("pocket-bert", "the pre-trained encoder SimCSE starts from", nonempty=True)

@@ -172,7 +172,7 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             status
             and status.get("status") == "finished"
             and status.get("step") == checkpoint["step"]
-            and checkpoint["step"] == checkpoint["max_steps"]
+            and checkpoint["step"] == checkpoint.get("end_step", checkpoint["max_steps"])
         ):
             return status
 
@@ -180,7 +180,8 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
     task = objective_for(cfg, device, progress, Path(cache_dir) if cache_dir else None)
     global_batch = cfg.batch_size * procs.world
     max_steps = max_steps_of(cfg, task.n_train, global_batch)
-    snapshots_at = snapshot_schedule(cfg.snapshot_steps, max_steps)
+    end_step = min(cfg.stop_step, max_steps) if cfg.stop_step else max_steps  # the schedule is max_steps long
+    snapshots_at = snapshot_schedule(cfg.snapshot_steps, end_step)
     snapshots = Snapshots(cfg.data_dir, cfg.snapshot_sentences, task.tokenizer)
     module = task.module
     trained = procs.wrap(module, device)
@@ -210,6 +211,7 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
         params=params,
         schedule=dict(
             max_steps=max_steps,
+            end_step=end_step,
             global_batch=global_batch,
             world_size=procs.world,
             warmup_steps=warmup_steps,
@@ -225,7 +227,7 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
         ),
     )
     bar = tqdm(
-        total=max_steps,
+        total=end_step,
         initial=state.step,
         desc=f"{cfg.OBJECTIVE} ({cfg.scale})",
         unit="step",
@@ -266,6 +268,7 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
                     params=params,
                     step=state.step,
                     max_steps=max_steps,
+                    end_step=end_step,
                     module=module.state_dict(),
                     optimizer=opt.state_dict(),
                     scheduler=scheduler.state_dict(),
@@ -283,7 +286,7 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
         write()
     module.train()
     try:
-        while state.step < max_steps:
+        while state.step < end_step:
             step = state.step
             task.reseed(step_seed(cfg.seed, step, procs.rank))  # every random choice of this step
             t0 = time.perf_counter()
@@ -314,10 +317,10 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             bar.update(1)
             if procs.main and state.step in snapshots_at:
                 state.snapshots.append(dict(step=state.step, **snapshots.measure(task.encoder())))
-            evaluated = state.step % cfg.eval_steps == 0 or state.step == max_steps
+            evaluated = state.step % cfg.eval_steps == 0 or state.step == end_step
             if evaluated and procs.main:
                 evaluate()
-            if state.step % cfg.checkpoint_steps == 0 or state.step == max_steps:
+            if state.step % cfg.checkpoint_steps == 0 or state.step == end_step:
                 save()
             if evaluated or state.step % cfg.checkpoint_steps == 0:
                 write()
@@ -329,12 +332,12 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
         bar.close()
 
     if procs.main:
-        final = state.evals[-1] if state.evals and state.evals[-1]["step"] == max_steps else None
+        final = state.evals[-1] if state.evals and state.evals[-1]["step"] == end_step else None
         run_folder.export(task.export, out_dir / "last")
         write(
             "finished",
             final=dict(
-                step=max_steps,
+                step=end_step,
                 loss=final["loss"] if final else None,
                 stsb_dev=final["stsb_dev"] if final else None,
                 weights_sha256=files.state_dict_sha256(task.final_weights()),
