@@ -5,17 +5,19 @@
 #         make publish CHAPTER=01 (rerun a chapter with its defaults and refresh its page), make bench (every CPU
 #         benchmark, then one table of ratios; make bench BENCH_ARGS=--quick skips the whole training runs),
 #         make check-book (the built book renders its charts and math offline, in headless Chromium),
-#         make lint / make format (ruff; make test runs lint first).
+#         make lint / make format (ruff; make test runs lint first),
+#         make mirror DIR=/path/to/new/mirror (build the full data mirror from the Hugging Face hub; needs the network).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # The local data mirror: $SRL_DATA_DIR if set, else a shared/data folder beside the checkout when there is one.
+# With neither, the tests read the small mirror committed in tests/fixture_data (conftest.py), other targets the hub.
 SRL_DATA_DIR ?= $(if $(wildcard ../shared/data/SHA256SUMS),$(abspath ../shared/data),)
 export SRL_DATA_DIR
 
-.PHONY: install book test lint format test-smoke test-pocket test-gpu check-book publish bench clean
+.PHONY: install book test lint format test-smoke test-pocket test-gpu check-book publish bench mirror clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +61,10 @@ publish: $(STAMP)
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+mirror: $(STAMP)
+	@test -n "$(DIR)" || { echo "usage: make mirror DIR=/path/to/new/mirror (a folder that does not exist yet)"; exit 2; }
+	$(BIN)/python -m lib.data_mirror --out "$(DIR)"
 
 clean:
 	rm -rf _build runs

@@ -1,6 +1,8 @@
 """Test-session settings shared by the unit tests (tests/) and the executed chapters (book/, via nbval).
 
 - The hub is switched off: no test may wait on the network.
+- The data mirror is ``$SRL_DATA_DIR``, else ``../shared/data`` beside the checkout, else the small mirror committed
+  in ``tests/fixture_data``: a fresh clone tests itself. Tests that need a full mirror skip on the fixture.
 - Runs (chapters and the training runs they reuse) go under a temporary SRL_OUT_DIR, never onto the published
   results in book/results or the runs/ cache of the checkout.
 - Chapters are collected through their py:percent sources and executed by nbval at their declared CI scale:
@@ -16,18 +18,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import data_dir_for_tests
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("SRL_OUT_DIR", tempfile.mkdtemp(prefix="srl-test-runs-"))
 
 ROOT = Path(__file__).resolve().parent
+# the data: $SRL_DATA_DIR, else ../shared/data, else the small mirror committed for the tests (tests/fixture_data)
+os.environ["SRL_DATA_DIR"], DATA_ORIGIN = data_dir_for_tests(os.environ, ROOT)
 BOOK = ROOT / "book"
 collect_ignore_glob = ["book/*.ipynb"]  # chapters are collected through their sources (below)
 
 
 def pytest_report_header(config):
-    mirror = os.environ.get("SRL_DATA_DIR") or "none (chapters need one: set SRL_DATA_DIR; the hub is off in tests)"
-    return [f"data mirror: {mirror}", f"runs go to: {os.environ['SRL_OUT_DIR']}"]
+    return [f"data mirror: {os.environ['SRL_DATA_DIR']} ({DATA_ORIGIN})", f"runs go to: {os.environ['SRL_OUT_DIR']}"]
 
 
 def pytest_collect_file(file_path, parent):

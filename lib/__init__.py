@@ -9,29 +9,37 @@ notebooks, charts or the book (a test walks its imports):
 - ``tiny``, ``models``   built-in tiny encoders and the WordPiece tokenizer; encoders by the names users give them
 - ``encode``, ``pooling``, ``sts``   hidden states of every layer; SimCSE's poolers; STS evaluation
 - ``geometry``, ``isotropy``, ``tokens``, ``probes``, ``stats``   the authors' token-geometry metrics, IsoScore,
-  functional/semantic token classes, word probes, bootstrap intervals
-- ``movement``   how far a contrastive run moved, and how far its schedule let it
+  functional/semantic token classes (and frequency bins), word probes, t and bootstrap intervals
+- ``movement``   how far a contrastive run moved, how far its schedule let it, and its null control
 - ``mlm``, ``simcse``, ``dropout``, ``corpus``   the two objectives' mathematics, fast CPU dropout, the corpus
 - ``training/``  the engine, in rooms of one job: ``config`` (every parameter declared once), ``objective`` with
   ``simcse_objective`` and ``mlm_objective``, ``loop`` (a ``TrainState``, no objective branches), ``folder``
   (lock, train.json, checkpoint), ``snapshots``, ``processes`` (torchrun)
 
-``lib/book/`` -- runs, records and renders the chapters:
+``lib/book/`` -- runs, records and renders the chapters, one room per job:
 
-- ``findings``    the one registry of findings F0-F13 and the chapters that test them
-- ``parameters``  every chapter's parameters, declared once (rules, presets per scale, CI scale)
-- ``reference``   reference numbers (the authors' released output, SimCSE's scores), kept apart from ours
-- ``identity``, ``records``, ``chapter_run``   run names; ``results.json``, its checks and the verdict word; one
-  chapter execution from inside its notebook
-- ``chapters``, ``execute``, ``sweep``   chapter sources; papermill runs and publishing; sweeps
-- ``training_runs``, ``pairs``, ``selection``, ``ablation``, ``dynamics``   training runs trained once and reused;
-  PLM vs CL per pooling and seed; the pocket schedule chosen on STS-B dev; one body for the ablation pages;
-  learning curves
-- ``explain``, ``tables``, ``charts``, ``literate``   generated prose, tables and altair charts that render
-  offline, library code shown on the page
+- ``findings``, ``reference``, ``labels``   the one registry of findings F0-F13; the published numbers, kept apart
+  from ours; the metrics' names
+- ``declarations``, ``parameters``   every chapter's parameters, declared once (rules, presets per scale, CI
+  scale), and their checks
+- ``chapters``, ``execute``, ``sweep``   chapter sources, their parameter cells and their opening; papermill runs
+  and publishing; sweeps
+- ``identity``, ``training_runs``, ``plan``   run names; training runs trained once and reused (a run is its
+  ``SimCSEConfig``); every run each study declares, and the workers that train them
+- ``pairs``, ``dynamics``, ``ablation``, ``selection``   the studies: PLM vs CL (end and best per pooling and seed,
+  the null control); learning curves and the path comparison; what the ablation pages share; the pocket schedule
+  chosen on STS-B dev
+- ``results``   a chapter's checks, the one verdict rule (effects with intervals, direction and size apart) and its
+  ``results.json``; ``explain`` turns verdicts into sentences
+- ``tables``, ``charts`` (with ``points``, ``vega``), ``explore``, ``literate``   tables and altair charts that
+  render offline (one colour per pooling book-wide), the token explorer and the training-step scrubber, library
+  code shown on the page
+- ``datafiles``   the data behind every page: Parquet/CSV files beside ``results.json``, their manifest and the
+  page's "Data" section, shipped with the built book
 - ``scorecard``, ``pages``  the pages generated from the registry and the published runs
 
-Commands: ``python -m lib.run`` (rerun a chapter), ``lib.train``, ``lib.sts``, ``lib.sweep``.
+Commands: ``python -m lib.run`` (rerun a chapter), ``lib.train``, ``lib.sts``, ``lib.sweep``, ``lib.data_mirror``
+(build the data mirror from the hub).
 """
 
 __version__ = "0.3.0"

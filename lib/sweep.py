@@ -1,9 +1,9 @@
 """Run a chapter over the product of parameter grids, resumably, in one command.
 
-    python -m lib.sweep 05_learning_dynamics --scale pocket --grid temperature=0.001,0.01,0.05,0.1,1 \\
+    python -m lib.sweep 05_learning_dynamics --scale pocket --grid simcse.temperature=0.001,0.01,0.05,0.1,1 \\
         --grid 'train_seeds=[[0]]' --workers 1
-    python -m lib.sweep 03 --scale smoke --grid pooling=cls,avg --grid train_seed=0,1 --workers 2
-    python -m lib.sweep 05 --scale paper --grid batch_size=64,128,256,512 --engine submitit --cluster slurm
+    python -m lib.sweep 03 --scale smoke --grid 'poolings=[[cls],[avg]]' --grid 'train_seeds=[[0],[1]]' --workers 2
+    python -m lib.sweep 05 --scale paper --grid simcse.batch_size=64,128,256,512 --engine submitit --cluster slurm
 
 Each point is one papermill run of the chapter with its own run folder and results.json (named by the run's
 identity, under $SRL_OUT_DIR when it is set). Re-issuing the command reuses finished points and resumes the others

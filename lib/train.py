@@ -8,7 +8,7 @@
 ``--scale`` applies the scale's preset (default pocket); ``-p`` overrides it (values read as YAML, except for
 string parameters). Every parameter is checked before any compute. Re-issuing the same command on the same
 ``--out_dir`` resumes from the last checkpoint (and returns at once when the run is finished). See
-``lib/science/training.py`` for what is recorded in ``DIR/train.json`` and the ``DIR/best`` / ``DIR/last`` models.
+``lib/science/training/loop.py`` for what is recorded in ``DIR/train.json`` and the ``DIR/best`` / ``DIR/last`` models.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("objective", choices=training.OBJECTIVES)
-    parser.add_argument("--out_dir", required=True, help="the run's folder (resumed when it holds a checkpoint)")
+    parser.add_argument("--out_dir", default="", help="the run's folder (resumed when it holds a checkpoint)")
     parser.add_argument("--scale", choices=SCALES, default="pocket")
     parser.add_argument(
         "-p",
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, value in params.items():
                 print(f"{name} = {value!r}  # {helps[name]}")
             return 0
+        if not args.out_dir:
+            raise ParameterError("--out_dir", args.out_dir, "the run's folder, e.g. --out_dir runs/my-simcse")
         record = training.train(
             args.objective,
             params,

@@ -1,4 +1,5 @@
-"""Small fixtures shared by the tests: a synthetic data mirror and corpora with known structure."""
+"""Small fixtures shared by the tests: which data mirror the tests read, a synthetic data mirror and corpora with
+known structure."""
 
 from __future__ import annotations
 
@@ -6,6 +7,22 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+
+FIXTURE_DIR = Path(__file__).resolve().parent / "fixture_data"  # the small mirror a fresh clone tests with
+# the identity (lib.science.data.mirror_identity) of the full mirror the published pages were computed on
+REFERENCE_MIRROR = "mirror:2edbbad5e4b74e20c56f0fa17d386f561b9e09be4259dcae4ce211e1eb325e6f"
+
+
+def data_dir_for_tests(environ: dict, repo_root: Path) -> tuple[str, str]:
+    """The data mirror the tests read, and what chose it: ``$SRL_DATA_DIR``; else a ``shared/data`` mirror beside
+    the checkout (as the Makefile picks it); else the fixture committed in ``tests/fixture_data``."""
+    if environ.get("SRL_DATA_DIR"):
+        return environ["SRL_DATA_DIR"], "SRL_DATA_DIR"
+    shared = repo_root.parent / "shared" / "data"
+    if (shared / "SHA256SUMS").is_file():
+        return str(shared.resolve()), "../shared/data beside the checkout"
+    return str(FIXTURE_DIR), "the fixture: no SRL_DATA_DIR, no ../shared/data"
+
 
 SENTENCES = [
     "A man is playing a guitar.",

@@ -6,7 +6,8 @@ checked for:
 - charts that draw offline (vendored vega) and math that MathJax typesets;
 - tables that fit the text column (no table wider than the article's content box);
 - chart panels that have marks (no frame or facet axis without data drawn in it);
-- no internal labels in the text a reader sees (``R2``/``R3``/``R4``, "brief", "device_session").
+- no internal labels in the text a reader sees (``R2``/``R3``/``R4``, "brief", "device_session");
+- links to a chapter's data files (``results/<chapter>/<file>``) that resolve in the built book.
 
 A page is measured by an audit script (:data:`AUDIT_JS`) that the test server adds to each page it serves (the
 built files are not changed). Its detection is itself tested on small constructed pages, good and bad
@@ -294,6 +295,22 @@ def test_no_internal_labels_in_the_text(server, page, tmp_path):
     _, found = load(server, page, tmp_path)
     hits = [f"{h['pattern']}: …{h['context']}…" for h in found["labels"]]
     assert not hits, f"{page}: internal labels in the page text:\n" + "\n".join(hits)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_links_to_the_data_files_resolve(chapter):
+    """A page's "Data" section links ``results/<chapter>/<file>``; the build copies those files beside the page
+    (lib/book/datafiles.py). Every such link must reach a file, and that file must be the published one."""
+    from lib.science.files import sha256_file
+
+    page = HTML / "book" / f"{chapter}.html"
+    if not page.is_file():
+        pytest.fail("no built book: run `make book` first")
+    links = sorted(set(re.findall(r'href="(results/[^"#?]+)"', page.read_text(encoding="utf-8"))))
+    broken = [link for link in links if not (page.parent / link).is_file()]
+    assert not broken, f"{chapter}: links to data files that the built book lacks: {broken}"
+    for link in links:
+        assert sha256_file(page.parent / link) == sha256_file(ROOT / "book" / link), f"{link} is not the published file"
 
 
 # --------------------------------------------------------------------------------------------- the audit itself

@@ -2,15 +2,15 @@
 the scorecard, and the two layers of lib/ kept apart."""
 
 import ast
-import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from lib.book import chapters, findings, identity, records, scorecard, vega
+from lib.book import chapters, findings, identity, results, scorecard, vega
 from lib.science import files
 from lib.science import params as P
 from lib.science.provenance import REPO_ROOT
@@ -117,38 +117,25 @@ def test_a_folder_is_replaced_whole_and_an_interrupted_swap_recovers(tmp_path):
 
 # --------------------------------------------------------------------------------------------- results.json
 def test_results_json_round_trip_with_finding_ids(tmp_path):
-    checks = [records.within("F0", "c", 1.001, 1.0, 0.002), records.above("F0", "d", 0.3, 0.1)]
-    path = records.write(
-        tmp_path / "run",
-        "01_geometry_table",
-        ["F0"],
-        {"seeds": (0, 1)},
-        {"x": float("nan"), "y": [1.5]},
-        {"p": 1},
-        checks,
+    doc = dict(
+        chapter="01_geometry_table",
+        findings=["F0"],
         comparable=False,
         comparable_reason="a subset",
+        params={"seeds": (0, 1)},
+        metrics={"x": float("nan"), "y": [1.5]},
+        checks=[results.within("F0", "c", 1.001, 1.0, 0.002)],
+        provenance={"p": 1},
     )
-    doc = records.read(path)
-    assert doc["metrics"] == {"x": None, "y": [1.5]} and doc["params"] == {"seeds": [0, 1]}
-    assert doc["checks"][0]["passed"] and doc["checks"][0]["difference"] == pytest.approx(0.001)
-    assert doc["checks"][1]["kind"] == "above" and doc["checks"][1]["finding"] == "F0"
-    assert doc["comparable"] is False and doc["comparable_reason"] == "a subset"
-    (tmp_path / "bad.json").write_text(json.dumps({"chapter": "x"}))
-    with pytest.raises(ValueError, match="lacks"):
-        records.read(tmp_path / "bad.json")
+    back = results.read(results.write(tmp_path / "run", doc))
+    assert back["metrics"] == {"x": None, "y": [1.5]} and back["params"] == {"seeds": [0, 1]}
+    assert back["checks"][0]["passed"] and back["checks"][0]["difference"] == pytest.approx(0.001)
+    assert back["comparable"] is False and back["comparable_reason"] == "a subset"
     with pytest.raises(ValueError, match="unknown finding"):
-        records.within("F99", "c", 1, 1, 0)
+        results.within("F99", "c", 1, 1, 0)
+    stray = dict(doc, checks=[results.direction("F1", "c", [1, 2, 3], 1, variant="cls")])
     with pytest.raises(ValueError, match="does not declare"):
-        records.write(tmp_path / "x", "01_geometry_table", ["F0"], {}, {}, {}, [records.above("F1", "c", 1, 0)])
-
-
-def test_checks():
-    assert records.within("F0", "a", 0.5, 0.5015, 0.002)["passed"]
-    assert not records.within("F0", "a", 0.5, 0.503, 0.002)["passed"]
-    assert not records.within("F0", "a", 0.5, None, 0.002)["passed"]
-    assert records.above("F1", "a", 0.2, 0.1)["passed"] and not records.above("F1", "a", 0.1, 0.1)["passed"]
-    assert records.below("F1", "a", 0.0, 0.1)["passed"] and not records.below("F1", "a", 0.2, 0.1)["passed"]
+        results.write(tmp_path / "x", stray)
 
 
 # --------------------------------------------------------------------------------------------- run identity
@@ -190,14 +177,27 @@ def test_a_training_run_keeps_its_name_across_versions_of_the_engine():
     """Finished runs are reused by name: the name of a run with the same parameters must not change when the
     engine's code is reorganised (this is the pocket run of SimCSE's defaults from pocket-bert, named so since its
     first training on the mirror)."""
-    import os
+    from lib.book import pairs, parameters, training_runs
+    from lib.science import data, training
+    from tests.helpers import REFERENCE_MIRROR
 
-    from lib.book import training_runs
-
-    if not os.environ.get("SRL_DATA_DIR"):
-        pytest.skip("the name includes the data mirror's identity")
+    if data.mirror_identity() != REFERENCE_MIRROR:
+        pytest.skip(
+            "the name includes the data mirror's identity: needs the mirror the pages were computed on "
+            f"({REFERENCE_MIRROR}; set SRL_DATA_DIR to it), and the tests read {data.mirror_identity()} (the fixture "
+            "and mirrors built from the hub give runs other names)"
+        )
     params = dict(scale="pocket", model="pocket-bert", seed=0, pooling="cls", lr=3e-5, dropout=0.1, max_steps=250)
-    assert training_runs.run_dir("simcse", params).name == "simcse-pocket-0fb5ee4a5653"
+    assert training_runs.run_dir(training.resolve("simcse", params)).name == "simcse-pocket-0fb5ee4a5653"
+    # the full-budget runs of chapters 3-6 (per pooling, seeds 0-2) and chapter 5's literal schedule
+    plans = pairs.plans(parameters.declaration("03_plm_vs_cl").defaults())
+    assert [training_runs.run_dir(p.full).name[-12:] for p in plans] == [
+        "9f7514a68f89", "ffce1e3cb7b6", "636339c9ab84", "0d875faba16e", "91cbde250edd", "cb95cf3b9644"
+    ]  # fmt: skip
+    assert [training_runs.run_dir(p.short).name[-12:] for p in plans][0] == "0fb5ee4a5653"
+    schedule = training.schedule("pocket", "literal")
+    literal = [training.resolve("simcse", dict(scale="pocket", pooling=p, seed=0, **schedule)) for p in ("cls", "avg")]
+    assert [training_runs.run_dir(c).name[-12:] for c in literal] == ["0128aa213fe3", "fb4fc1bdad0c"]
 
 
 def test_a_changed_model_folder_changes_the_name(tmp_path):
@@ -257,116 +257,88 @@ def test_the_findings_table_links_chapter_titles_and_shows_verdicts():
 
 
 # --------------------------------------------------------------------------------------------- scorecard
-def _doc(chapter="01_geometry_table", fids=("F0",), checks=(), comparable=True, why=None):
-    prov = {
-        "scale": "pocket",
-        "models": [{"name": "all-MiniLM-L6-v2"}],
-        "git": {"commit": "abc123def4567"},
-        "wall_time_s": 12.0,
-    }
-    metrics = {"headlines": {"F0": "within 0.0004", "F1": "A: PLM 0.13 → CL 0.02"}}
-    if why:
-        metrics["why"] = why
+def _doc(chapter="01_geometry_table", fids=("F0",), checks=(), scale="pocket", shows=None):
+    prov = {"scale": scale, "models": [{"name": "all-MiniLM-L6-v2"}], "git": {"commit": "abc123def4567"}}
     return {
         "chapter": chapter,
         "findings": list(fids),
-        "comparable": comparable,
-        "comparable_reason": "" if comparable else "another model",
+        "comparable": scale != "smoke",
+        "comparable_reason": "",
         "params": {},
-        "metrics": metrics,
+        "metrics": {"shows": shows or {}},
         "checks": list(checks),
         "provenance": prov,
     }
 
 
-NAMES = {"01_geometry_table": "The authors' table", "03_plm_vs_cl": "PLM vs CL"}
+NAMES = {"01_geometry_table": "The authors' table", "03_plm_vs_cl": "PLM vs CL", "07_temperature": "τ"}
+DOWN, UP = [-0.1, -0.11, -0.12], [0.1, 0.11, 0.12]
 
 
-def test_scorecard_verdicts_group_checks_by_finding_across_files():
-    ok, bad = records.within("F0", "a", 0.955, 0.955, 0.002), records.within("F0", "b", 0.95, 0.903, 0.002)
-    f1_ok = records.below("F1", "A falls", 0.02, 0.1)
-    runs = [_doc(checks=[ok]), _doc("03_plm_vs_cl", ("F1", "F0"), [f1_ok, bad])]
-    assert scorecard.verdict("F0", runs)[0] == "partly"
-    assert scorecard.verdict("F1", runs)[0] == "reproduced"
-    assert scorecard.verdict("F2", runs)[0] == "not yet run"
-    assert scorecard.verdict("F0", [_doc(checks=[bad])])[0] == "not"
-    assert scorecard.verdict("F0", [_doc(comparable=False)])[0] == "not comparable"
-    page = scorecard.render(runs, NAMES)
-    row = next(line for line in page.splitlines() if line.startswith("| **F0**"))
-    assert "within 0.0004; within 0.0004" in row and scorecard.badge("partly") in row
-    assert "[The authors' table](01_geometry_table.ipynb)" in row
-    assert findings.FINDINGS["F0"].paper in row  # the paper's side beside ours
-    rows = [line for line in page.splitlines() if line.startswith("| **F")]
-    assert len(rows) == 14 and sum(scorecard.badge("not yet run") in r for r in rows) == 12
-    assert "1/2 checks hold" in page and "<details>" in page and "</details>" in page
-    assert "✓ 0/0" not in scorecard.render([_doc(comparable=False)], NAMES)
+def _claim(fid, values, sign, variant="cls", checkpoint="end", **kw):
+    primary = kw.pop("primary", (variant, checkpoint) == ("cls", "end"))
+    return results.direction(fid, f"{fid} effect", values, sign, variant=variant, checkpoint=checkpoint,
+                             primary=primary, **kw)  # fmt: skip
 
 
-def test_scorecard_tally_and_summary_are_generated():
-    ok, bad = records.within("F0", "a", 0.955, 0.955, 0.002), records.below("F1", "A falls", 0.5, 0.1)
-    runs = [_doc(checks=[ok]), _doc("03_plm_vs_cl", ("F1",), [bad], why={"F1": "the run moved A by 0.001"})]
-    assert scorecard.tally(runs) == {
-        "reproduced": 1,
-        "partly": 0,
-        "not": 1,
-        "untestable": 0,
-        "not comparable": 0,
-        "not yet run": 12,
-    }
-    page = scorecard.render(runs, NAMES)
-    head = page.split(":::{container} srl-scorecard")[0]
-    assert '<div class="srl-tally">' in head and "14 findings" in head
-    assert "1 reproduces (F0), 1 does not (F1) and 12 have no published run yet" in head
-    assert "**F1**: the run moved A by 0.001" in head  # metrics["why"], shown where the result differs
-    assert "Why: the run moved A by 0.001" in page  # and in the finding's details
-
-
-def test_scorecard_shows_a_verdict_per_variant_and_counts_untestable_apart():
+def test_the_scorecard_headline_is_the_default_setting_and_shows_every_other_setting_apart():
     checks = [
-        records.below("F1", "A falls", 0.02, 0.1, variant="avg"),
-        records.below("F1", "A falls", 0.3, 0.1, variant="cls"),
-        records.untestable("F2", "IntraSim jumps", "the run moved IntraSim by 0.0003", variant="cls"),
+        _claim("F1", UP, -1),  # cls · end: A rises, against the paper
+        _claim("F1", DOWN, -1, variant="avg"),  # avg · end: A falls
+        _claim("F1", DOWN, -1, variant="control", role="null control"),
+        results.size("F1", "CL's A", [0.05] * 3, 0.02, "<=", variant="cls", checkpoint="end", primary=True),
     ]
     runs = [_doc("03_plm_vs_cl", ("F1", "F2"), checks)]
-    assert scorecard.verdict("F1", runs)[0] == "partly"
-    assert scorecard.variant_verdicts(scorecard.verdict("F1", runs)[2]) == [("avg", "reproduced"), ("cls", "not")]
-    assert scorecard.verdict_text("F1", runs) == "partly (avg: reproduced; cls: not)"
-    assert scorecard.verdict("F2", runs)[0] == "untestable"
-    assert scorecard.tally(runs)["untestable"] == 1 and scorecard.tally(runs)["not"] == 0
+    v = scorecard.verdict("F1", runs)
+    assert v["word"] == "contradicted" and v["size"] == "not reached"
+    assert v["settings"] == {"avg · end": "supported"} and v["robust"] is False and v["control"] == "supported"
     page = scorecard.render(runs, NAMES)
     row = next(line for line in page.splitlines() if line.startswith("| **F1**"))
-    assert 'avg:</span> <span class="verdict verdict-reproduced">' in row
-    assert 'cls:</span> <span class="verdict verdict-not">' in row
-    assert "F1 (avg: reproduced; cls: not)" in page
-    assert "untestable (cls: IntraSim jumps): the run moved IntraSim by 0.0003" in page  # the reason
-    assert "| variant | claim |" in page and "the run moved IntraSim by 0.0003 |" in page
+    assert scorecard.badge("contradicted") in row and "avg · end: supported" in row  # never merged into one word
+    assert scorecard.badge("not reached") in row and findings.FINDINGS["F1"].paper in row
+    assert "[PLM vs CL](03_plm_vs_cl.ipynb)" in row
+    assert scorecard.tally(runs)["contradicted"] == 1 and scorecard.tally(runs)["not yet run"] == 9
+    assert "F1 contradicted there" in page and "<details>" in page
 
 
-def test_scorecard_reads_old_checks_without_verdict_or_variant():
-    old = {k: v for k, v in records.within("F0", "a", 0.955, 0.955, 0.002).items() if k not in ("verdict", "variant")}
-    failed = dict(old, passed=False)
-    assert scorecard.check_verdict(old) == "holds" and scorecard.check_verdict(failed) == "fails"
-    assert scorecard.verdict("F0", [_doc(checks=[old, failed])])[0] == "partly"
-    assert scorecard.variant_verdicts([old, failed]) == []
+def test_the_null_control_takes_away_the_evidence_of_a_change_it_shows_too():
+    checks = [_claim("F2", UP, +1), _claim("F2", UP, +1, variant="control", role="null control")]
+    v = scorecard.verdict("F2", [_doc("03_plm_vs_cl", ("F1", "F2"), checks)])
+    assert v["word"] == "supported" and v["evidence"] is False
+    assert "no evidence" in scorecard.control_text(v)
+
+
+def test_exploratory_and_agreement_findings_are_counted_apart_and_smoke_runs_not_at_all():
+    ok, bad = results.within("F0", "a", 0.955, 0.955, 0.002), results.within("F0", "b", 0.95, 0.903, 0.002)
+    explore = dict(results.effect("F10", "τ = 0.01 − default", [67.0], baseline=[65.0, 65.5, 66.0]))
+    runs = [_doc(checks=[ok]), _doc("07_temperature", ("F10",), [explore], shows={"F10": "τ = 0.01 peaks"})]
+    assert scorecard.verdict("F0", runs)["word"] == "reproduced"
+    assert scorecard.verdict("F0", [_doc(checks=[ok, bad])])["word"] == "not reproduced"
+    assert scorecard.verdict("F10", runs)["word"] == "exploratory" and explore["exploratory"]
+    assert sum(scorecard.tally(runs).values()) == len(findings.FINDINGS) - 4  # F0 and F10-F12 counted apart
+    page = scorecard.render(runs, NAMES)
+    assert "| **F10** Temperature changes the dynamics | τ = 0.01 peaks |" in page
+    smoke = [_doc("03_plm_vs_cl", ("F1",), [_claim("F1", DOWN, -1)], scale="smoke")]
+    assert scorecard.verdict("F1", smoke)["word"] == "not yet run"
 
 
 def test_verdict_labels_read_without_colour():
-    for word in records.VERDICTS:
+    for word in scorecard.SYMBOLS:
         label = scorecard.badge(word)
         assert f'class="verdict verdict-{word.replace(" ", "-")}"' in label
         assert word in label and scorecard.SYMBOLS[word] in label
     css = (REPO_ROOT / "book" / "_static" / "srl.css").read_text()
-    assert all(f".verdict-{w.replace(' ', '-')}" in css for w in records.VERDICTS)
+    assert all(f".verdict-{w.replace(' ', '-')}" in css for w in scorecard.SYMBOLS)
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
     assert "srl.css" in config["sphinx"]["config"]["html_css_files"]
 
 
 def test_scorecard_reads_the_published_runs():
-    runs = scorecard.collect()
+    runs = scorecard.published_runs()
     assert [d["chapter"] for d in runs] == [
         c.stem for c in chapters.all_chapters() if (chapters.PUBLISHED / c.stem / "results.json").exists()
     ]
-    assert scorecard.verdict("F0", runs)[0] == "reproduced"
+    assert scorecard.verdict("F0", runs)["word"] == "reproduced"
 
 
 def test_the_committed_pages_regenerate_identically_from_the_committed_results():
@@ -406,7 +378,8 @@ def test_tables_show_formats_columns_hides_a_plain_index_and_transposes_wide_tab
 
     df = pd.DataFrame({"model": ["PLM", "CL"], "STSB": [76.851, 54.4], "tol": [1e-5, 0.002], "a": [0.955, 0.9031]})
     html = tables.style(df, formats={"STSB": 2}, caption="Spearman ×100").to_html()
-    assert ">76.85<" in html and ">54.40<" in html and ">1e-5<" in html and ">0.955<" in html
+    assert ">76.85<" in html and ">54.40<" in html and ">0.00001<" in html and ">0.00200<" in html
+    assert ">0.9550<" in html and ">0.9031<" in html  # one decimal count per column
     assert 'class="srl-table"' in html and "<caption>Spearman ×100</caption>" in html
     assert "row_heading" not in html  # a 0..n-1 index means nothing: hidden
     assert 'class="data row0 col0 text"' in html and 'class="data row0 col1 num"' in html
@@ -415,6 +388,50 @@ def test_tables_show_formats_columns_hides_a_plain_index_and_transposes_wide_tab
     assert styled.data.shape == (9, 2) and list(styled.data.columns) == ["τ = 0.01", "τ = 1"]
     assert tables.style(wide, transpose_if_wider_than=9).data.shape == (2, 9)
     assert "row_heading" in tables.style(wide).to_html()  # a named index is kept
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_a_column_is_written_with_one_decimal_count():
+    import pandas as pd
+
+    from lib.book import tables
+
+    # the book's own mixed columns, before: "0.955 / 0.9031 / 0.004808", "2.582e-4 beside 0.001815", "67 beside 66.53"
+    for column, expected in (
+        ([0.955, 0.9031, 0.004808], ["0.9550", "0.9031", "0.0048"]),
+        ([2.582e-4, 0.001815], ["0.000258", "0.001815"]),
+        ([67.0, 66.53], ["67.00", "66.53"]),
+        ([250.0, 1000.0], ["250", "1000"]),
+    ):
+        written = tables.format_column(column)
+        assert written == expected and len({_decimals(t) for t in written}) == 1
+    assert tables.format_column([0.0012, -3e-5, None, "n/a"], sign=True) == ["+0.00120", "-0.00003", "—", "n/a"]
+    assert tables.format_column([1e-7, 2.5e-7]) == ["1e-7", "2.5e-7"]  # beyond 6 decimals: scientific
+    # a transposed table's column holds different quantities: each number keeps its own significant digits
+    assert tables.format_column([0.0012, 1.02, 16000.0]) == ["0.0012", "1.02", "16000"]
+    frame = tables.style(pd.DataFrame({"x": [0.955, 0.9031, 0.004808], "d": [0.01, -0.2, 0.0]}), formats={"d": "+"})
+    assert list(frame.data["x"]) == ["0.9550", "0.9031", "0.0048"] and list(frame.data["d"]) == [
+        "+0.01",
+        "-0.20",
+        "0.00",
+    ]
+    # mean ± sd: the mean to the sd's last digit ("18.785 ± 0.000" said nothing)
+    assert tables.mean_sd(18.78512, 0.00031) == "18.78512 ± 0.00031"
+    assert tables.mean_sd(76.2, 1.26) == "76.2 ± 1.3" and tables.mean_sd(0.5, 0.0) == "0.5 ± 0"
+
+
+def test_short_row_and_column_labels_do_not_wrap():
+    import pandas as pd
+
+    from lib.book import tables
+
+    wide = pd.DataFrame([[0.1, 0.2]], index=["best STS-B dev"], columns=["batch 16", "a label longer than that"])
+    html = tables.style(wide).to_html()
+    kept = {m.split("_", 2)[2] for m in re.findall(r"#(T_\w+) \{\s*white-space: nowrap;", html)}
+    assert kept == {"level0_row0", "level0_col0"}, html  # "best STS-B dev" and "batch 16"; the long header wraps
 
 
 def test_the_provenance_table_is_a_compact_key_value_table():
@@ -476,10 +493,128 @@ def test_ordered_settings_get_a_sequential_scale_in_numeric_order():
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
     color = next(c for c in _specs(spec, "color") if isinstance(c, dict) and c.get("field") == "setting")
     assert color["type"] == "ordinal" and color["sort"] == ["batch 16", "batch 32", "batch 64", "batch 128"]
-    assert color["scale"]["scheme"]["name"] == "viridis"
+    assert color["scale"]["range"] == vega.ordered_colours(4)
     pooling = charts.over_steps(_steps(series=("cls", "avg", "avg_top2")), "t", series="setting").to_dict()
     color = next(c for c in _specs(pooling, "color") if isinstance(c, dict) and c.get("field") == "setting")
     assert color["type"] == "nominal" and color["sort"] == ["cls", "avg", "avg_top2"]
+
+
+def _lab(hex_colour: str) -> tuple[float, float, float]:
+    """CIELAB (D65) of an sRGB colour."""
+
+    def linear(c):
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(hex_colour[i : i + 2], 16) / 255) for i in (1, 3, 5))
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    fx, fy, fz = (t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def _delta_e(a: str, b: str) -> float:
+    return sum((x - y) ** 2 for x, y in zip(_lab(a), _lab(b))) ** 0.5
+
+
+def test_neighbouring_ordered_settings_can_be_told_apart():
+    # chapter 7's five temperatures were two greens apart under viridis; every n a chapter uses, up to 8
+    for n in range(2, 9):
+        colours = vega.ordered_colours(n)
+        gaps = [_delta_e(a, b) for a, b in zip(colours, colours[1:])]
+        assert min(gaps) >= 18, (n, colours, gaps)
+        assert all(_lab(c)[0] < 80 for c in colours), colours  # the light end still reads on white
+    tau = vega.ordered_colours(5)
+    assert _delta_e(tau[2], tau[3]) >= 25  # τ = 0.05 beside τ = 0.1
+
+
+def _colour_of(spec: dict, field: str, label: str) -> str:
+    color = next(c for c in _specs(spec, "color") if isinstance(c, dict) and c.get("field") == field)
+    return color["scale"]["range"][color["scale"]["domain"].index(label)]
+
+
+def test_a_model_or_pooling_has_one_colour_in_every_chart():
+    import pandas as pd
+
+    from lib.book import charts
+
+    four = pd.DataFrame(
+        [dict(model=m, metric="A", layer=l, value=l) for m in ("PLM", "all-MiniLM-L6-v2", "avg", "cls") for l in (0, 1)]
+    )
+    two = four[four.model.isin(["avg", "cls"])]
+    a, b = charts.per_layer_models(four, "t").to_dict(), charts.per_layer_models(two, "t").to_dict()
+    assert _colour_of(a, "model", "cls") == _colour_of(b, "model", "cls") == vega.SERIES_COLOURS["cls"]
+    assert _colour_of(a, "model", "avg") == _colour_of(b, "model", "avg") == vega.SERIES_COLOURS["avg"]
+    pooling = charts.over_steps(_steps(series=("avg", "cls_before_pooler", "cls")), "t", series="setting").to_dict()
+    assert _colour_of(pooling, "setting", "cls") == vega.SERIES_COLOURS["cls"]
+    bars = charts.bars(
+        pd.DataFrame({"model": ["PLM · cls", "SimCSE · cls (mean of 3)"], "v": [1.0, 2.0]}), "v", "model", "t"
+    )
+    assert _colour_of(bars.to_dict(), "model", "SimCSE · cls (mean of 3)") == vega.SERIES_COLOURS["cls"]
+    assert _colour_of(bars.to_dict(), "model", "PLM · cls") == vega.PLM_COLOUR  # the model named first decides
+    # the seeds of one pooling: shades of its colour, all distinct; an unknown label takes a colour no model has
+    shades = vega.colours_for(["cls · seed 0", "cls · seed 1", "cls · seed 2", "MiniLM"])
+    assert len(set(shades)) == 4 and vega.SERIES_COLOURS["cls"] in shades[:3]
+    assert shades[3] not in vega.SERIES_COLOURS.values()
+    hue = [_lab(c) for c in shades[:3]]
+    assert all(abs(h[2] - hue[1][2]) < 40 for h in hue)  # still blue (b* < 0), lighter or darker
+
+
+def _band_rows(spec: dict) -> list[dict]:
+    return next(d for d in _datasets(spec) if d and "lo" in d[0])
+
+
+def test_averages_over_training_seeds_carry_their_spread_as_a_band():
+    import pandas as pd
+
+    from lib.book import charts
+
+    per_seed = pd.DataFrame(
+        [
+            dict(model=m, seed=s, metric="A", layer=l, value=l + 0.1 * s)
+            for m in ("cls", "avg")
+            for s in (0, 1, 2)
+            for l in (0, 1)
+        ]
+    )
+    spec = charts.per_layer_models(per_seed, "t", seed="seed").to_dict()
+    marks = [m if isinstance(m, str) else m["type"] for m in _specs(spec, "mark")]
+    assert "area" in marks and "line" in marks
+    row = next(r for r in _band_rows(spec) if r["model"] == "cls" and r["layer"] == 1)
+    assert (row["value"], row["lo"], row["hi"], row["seeds"]) == (pytest.approx(1.1), 1.0, 1.2, 3)
+    area = next(unit for layers in _specs(spec, "layer") for unit in layers if unit["mark"]["type"] == "area")
+    assert area["encoding"]["y"]["field"] == "lo" and area["encoding"]["y2"]["field"] == "hi"
+    assert area["encoding"]["color"]["field"] == "model"  # the band in its line's colour
+    # chapter 5's labels "cls · seed 1": the seed is read from the label, one line per pooling
+    steps = _steps(series=("cls · seed 0", "cls · seed 1", "avg · seed 0", "avg · seed 1"))
+    spec = charts.over_steps(steps, "t", series="setting", seed="seed").to_dict()
+    assert {r["setting"] for r in _band_rows(spec)} == {"cls", "avg"}
+    plain = charts.over_steps(steps, "t", series="setting").to_dict()
+    assert "area" not in [m if isinstance(m, str) else m["type"] for m in _specs(plain, "mark")]
+
+
+def test_a_quantity_that_barely_moves_is_drawn_as_its_change():
+    import pandas as pd
+
+    from lib.book import charts
+
+    rows = [
+        dict(series=s, step=st, layer=6, metric=m, value=v + st * k)
+        for s in ("cls", "avg")
+        for st in (0, 10, 250)
+        for m, v, k in (("mean token norm", 18.78, 0.06 / 250), ("anisotropy A", 0.6, -0.001))
+    ]
+    spec = charts.over_steps(pd.DataFrame(rows), "t").to_dict()
+    titles = [t["text"] for t in _specs(spec, "title") if isinstance(t, dict) and "text" in t]
+    assert "mean token norm (% change from step 0)" in titles and "anisotropy A" in titles
+    norm = next(d for d in _datasets(spec) if d and d[0]["metric"] == "mean token norm")
+    last = next(r for r in norm if r["step"] == 250 and r["series"] == "cls")
+    assert last["value"] == pytest.approx(0.06 / 18.78 * 100) and last["raw"] == pytest.approx(18.84)
+    kept = charts.over_steps(pd.DataFrame(rows), "t", relative=False).to_dict()
+    assert "mean token norm" in [t["text"] for t in _specs(kept, "title") if isinstance(t, dict) and "text" in t]
+    assert vega.barely_moves([18.785, 18.84]) and not vega.barely_moves([0.02, 0.03])
 
 
 def test_the_step_axis_ends_at_the_last_step_with_readable_log_ticks():
@@ -549,6 +684,20 @@ def test_bars_are_horizontal_with_a_legend_and_labelled_reference_marks():
     assert labels and labels[0][0]["label"] == "SimCSE: 76.25"
 
 
+def test_a_bar_label_is_never_struck_through_by_a_reference_mark():
+    import pandas as pd
+
+    from lib.book import charts
+
+    df = pd.DataFrame({"model": ["PLM", "cls", "avg"], "value": [40.0, 75.9, 80.0]})
+    spec = charts.bars(df, "value", "model", "t", reference=76.25).to_dict()
+    at = {r["model"]: r["_label_x"] for r in next(d for d in _datasets(spec) if d and "_label_x" in d[0])}
+    # the mark at 76.25 falls where 75.9's label would be written: that label moves past the mark
+    assert at == {"PLM": 40.0, "cls": 76.25, "avg": 80.0}
+    text = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text" and "text" in layer["encoding"])
+    assert text["encoding"]["x"]["field"] == "_label_x" and text["mark"]["align"] == "left"
+
+
 def test_seed_spread_and_scatter_fit_their_axes_to_the_data():
     import numpy as np
     import pandas as pd
@@ -605,23 +754,27 @@ def test_a_pair_chapter_checks_every_simcse_run_before_any_compute():
         extra_models=[],
         device="cpu",
     )
-    configs = parameters.simcse_configs(parameters.check("03_plm_vs_cl", good))
-    assert sorted(configs) == [("avg", 0), ("avg", 1), ("avg", 2), ("cls", 0), ("cls", 1), ("cls", 2)]
-    assert configs["avg", 1].model == "tiny-random-bert" and configs["avg", 1].seed == 1
-    assert configs["avg", 1].max_steps == 20  # the training config's smoke preset, declared there once
+    from lib.book import plan
+
+    configs = plan.check("03_plm_vs_cl", good)
+    assert [(c.pooling, c.seed, c.max_steps) for c in configs][:4] == [("cls", 0, 20), ("cls", 0, 40), ("cls", 1, 20),
+                                                                         ("cls", 1, 40)]  # fmt: skip
+    assert len(configs) == 12 and configs[3].model == "tiny-random-bert" and configs[3].lr == 3e-4
     for bad, needle in [
         (dict(extra_models="all-MiniLM-L6-v2"), "`extra_models` = 'all-MiniLM-L6-v2'"),
         (dict(train_seeds=[-1]), "`train_seeds`"),
+        (dict(train_seeds=[]), "`train_seeds`"),
         (dict(poolings=["max"]), "`poolings`"),
         (dict(simcse={"temperature": -1.0}), "`temperature` = -1.0"),
+        (dict(simcse={"lr": "abc"}), "`lr` = 'abc'"),
         (dict(simcse={"tau": 0.1}), "`tau` = 0.1 .* no such parameter"),
         (dict(seeds=[0]), "`seeds`"),
         (dict(nope=1), "`nope` = 1 .* no such parameter"),
     ]:
         with pytest.raises(P.ParameterError, match=needle):
-            parameters.check("03_plm_vs_cl", dict(good, **bad))
+            plan.check("03_plm_vs_cl", dict(good, **bad))
     # a finished contrastive model is given: no SimCSE run is planned
-    assert parameters.simcse_configs(dict(good, cl="tiny-random-bert")) == {}
+    assert plan.check("03_plm_vs_cl", dict(good, cl="tiny-random-bert")) == []
 
 
 def test_every_parameters_cell_is_generated_from_its_declaration():
@@ -631,11 +784,67 @@ def test_every_parameters_cell_is_generated_from_its_declaration():
 
     for chapter in chapters.all_chapters():
         for path in (chapter.source, chapter.notebook_path):
-            cell = parameters.parameters_cell(jupytext.read(path))
-            assert cell.source == parameters.cell_source(chapter.stem), (
-                f"{path.name}: run `python -m lib.book.parameters --write`"
+            cell = chapters.parameters_cell(jupytext.read(path))
+            assert cell.source == chapters.cell_source(chapter.stem), (
+                f"{path.name}: run `python -m lib.book.chapters --write-cells`"
             )
     assert set(parameters.CHAPTERS) == {c.stem for c in chapters.all_chapters()}
+
+
+def test_no_import_cycle_in_lib_and_no_module_over_450_lines():
+    """Imports at module level and inside functions (TYPE_CHECKING blocks aside) form no cycle among lib's
+    modules, and every module stays short enough to read."""
+    graph = {}
+    for path in LIB.rglob("*.py"):
+        module = ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+        graph[module] = _lib_imports(path, module)
+        assert len(path.read_text().splitlines()) <= 450, f"{path.relative_to(REPO_ROOT)} is over 450 lines"
+    seen, stack = set(), []
+
+    def visit(m):
+        if m in stack:
+            raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(m) :] + [m]))
+        if m in seen:
+            return
+        stack.append(m)
+        for n in graph.get(m, ()):
+            visit(n)
+        stack.pop()
+        seen.add(m)
+
+    for m in graph:
+        visit(m)
+
+
+def _is_module(name: str) -> bool:
+    path = LIB.parent / name.replace(".", "/")
+    return name.startswith("lib") and (path.with_suffix(".py").exists() or (path / "__init__.py").exists())
+
+
+def _lib_imports(path: Path, module: str) -> set[str]:
+    """The lib modules a module imports (absolute names), module level or inside functions."""
+    tree = ast.parse(path.read_text())
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for n in ast.walk(node)}
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in skip or not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            base = package[: len(package) - node.level + 1] if node.level else []
+            root = ".".join(base + ([node.module] if node.module else []))
+            submodules = [f"{root}.{a.name}" for a in node.names if _is_module(f"{root}.{a.name}")]
+            # `from pkg import module` imports the module; `from module import name` (or `from pkg import name`
+            # defined in its __init__) imports the module it names
+            names = submodules if len(submodules) == len(node.names) else [root, *submodules]
+        out |= {n for n in names if _is_module(n)}
+    out.discard(module)
+    return out
 
 
 def test_simcse_knobs_are_set_one_at_a_time_from_the_command_line():

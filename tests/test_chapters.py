@@ -148,18 +148,37 @@ def test_an_mpnet_style_local_model_runs_unchanged(mirror, tmp_path):
         ({"device": "cuda:7"}, "`device` = 'cuda:7'"),
     ],
 )
-def test_bad_parameters_fail_in_the_checking_cell(mirror, tmp_path, override, needle):
-    with pytest.raises(PapermillExecutionError) as err:
+def test_bad_parameters_are_refused_before_anything_is_written(mirror, tmp_path, override, needle):
+    with pytest.raises(ParameterError) as err:
         run("01", "smoke", {"data_dir": str(mirror), "out_dir": str(tmp_path / "bad"), **override})
-    assert err.value.ename == "ParameterError" and needle in err.value.evalue
-    executed = nbformat.read(tmp_path / "bad" / "01_geometry_table.ipynb", 4)
+    assert needle in str(err.value) and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [(["-p", "simcse.lr=abc"], "`lr` = 'abc'"), (["-p", "train_seeds=[]"], "`train_seeds` = []")],
+)
+def test_the_command_refuses_a_bad_simcse_knob_at_the_door(tmp_path, capsys, monkeypatch, args, needle):
+    monkeypatch.setenv("SRL_OUT_DIR", str(tmp_path / "out"))
+    assert command.main(["03", "--scale", "smoke", "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and needle in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_notebook_run_by_hand_checks_its_parameters_in_its_first_cell(mirror, tmp_path):
+    chapter = chapters.find("01")
+    params = dict(chapter.parameters("smoke", {}), data_dir=str(mirror), seeds=[])
+    with pytest.raises(PapermillExecutionError) as err:
+        execute.execute(chapter.notebook, tmp_path / "nb.ipynb", params, progress=False)
+    assert err.value.ename == "ParameterError" and "`seeds` = []" in err.value.evalue
+    executed = nbformat.read(tmp_path / "nb.ipynb", 4)
     failed = [
         c
         for c in executed.cells
         if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
     ]
-    assert len(failed) == 1 and "parameters.collect(" in failed[0].source  # the checking cell, before any encoding
-    assert not (tmp_path / "bad" / "results.json").exists()
+    assert len(failed) == 1 and "chapters.begin(" in failed[0].source  # the checking cell, before any encoding
 
 
 # --------------------------------------------------------------------------------------------- the published book
@@ -208,9 +227,10 @@ def test_publish_replaces_page_and_results_only_after_a_clean_run(tmp_path):
     source = book / "01_demo.py"
     text = (
         '# %% tags=["parameters"]\nvalue: int = 3\nout_dir: str = ""\n\n'
-        "# %%\nimport os\nfrom lib.book import records\n"
-        'records.write(os.environ["SRL_RUN_DIR"], "01_demo", '  # the folder publish hands the run
-        '["F0"], {"value": value}, {"x": value}, {"started_at": "t"}, [records.within("F0", "x", value, 3, 0)])'
+        "# %%\nimport os\nfrom lib.book import results\n"
+        'results.write(os.environ["SRL_RUN_DIR"], dict(chapter="01_demo", findings=["F0"], comparable=True, '
+        'params={"value": value}, metrics={"x": value}, provenance={"started_at": "t"}, '  # the folder publish hands
+        'checks=[results.within("F0", "x", value, 3, 0)]))'
         "\nassert value == 3\n"
     )
     source.write_text(text)
@@ -234,5 +254,7 @@ def test_the_unchanged_plm_fails_every_check(name, tmp_path):
     """A claim about what contrastive learning changes is one the unchanged model fails: with the PLM itself
     given as the 'contrastive' model, no check of a pair chapter holds."""
     out = run(name, "smoke", {"cl": "tiny-random-bert", "out_dir": str(tmp_path / "same")})
+    from lib.book import results
+
     checks = _results(out)["checks"]
-    assert checks and not [c["claim"] for c in checks if c["verdict"] == "holds"]
+    assert checks and not [c["claim"] for c in checks if results.word_of(c) in ("supported", "reached", "holds")]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib.book import dynamics, explain, records, selection
+from lib.book import dynamics, explain, results, selection
 from lib.science import models, movement
 
 
@@ -37,45 +37,55 @@ def test_relative_change_and_the_last_layernorm():
     assert movement.ADAM_STEP_BOUND == pytest.approx(0.1 / math.sqrt(0.001))
 
 
-def _run(pooling, lr, dropout, steps, best):
+def _run(best):
     return {"status": "finished", "best": {"stsb_dev": best, "step": 25}, "evals": [{"stsb_dev": 50.0}], "params": {}}
 
 
-def test_the_grid_picks_by_stsb_dev_per_pooling_and_prefers_the_shorter_run_on_ties():
-    grid = selection.Grid(lrs=(1e-4, 3e-4), dropouts=(0.1,), steps=(10, 40), keep=1, poolings=("cls", "avg"))
-    stage1 = {
-        selection.key(p): _run(p["pooling"], p["lr"], p["dropout"], 10, {1e-4: 60.0, 3e-4: 61.0}[p["lr"]])
-        for p in grid.stage1()
+def test_the_grid_picks_by_stsb_dev_per_pooling():
+    grid = selection.Grid(
+        lrs=(1e-4, 3e-4), dropouts=(0.1, 0.2), steps=10, poolings=("cls", "avg"), model="tiny-random-bert"
+    )
+    configs = grid.configs()
+    assert len(configs) == 8 and {c.max_steps for c in configs} == {10}
+    scores = {
+        (c.pooling, c.lr, c.dropout): 60.0 + (c.lr == 3e-4) + (c.dropout == 0.2) * (c.pooling == "avg") for c in configs
     }
-    assert grid.chosen(stage1) == {"cls": None, "avg": None}  # stage 2 has not run
-    stage2 = grid.stage2(stage1)
-    assert [(p["pooling"], p["lr"], p["max_steps"]) for p in stage2] == [("cls", 3e-4, 40), ("avg", 3e-4, 40)]
-    done = {
-        **stage1,
-        **{
-            selection.key(p): _run(p["pooling"], p["lr"], p["dropout"], 40, 61.0 if p["pooling"] == "cls" else 62.5)
-            for p in stage2
-        },
-    }
+    done = {selection.key(c): _run(scores[c.pooling, c.lr, c.dropout]) for c in configs}
     chosen = grid.chosen(done)
-    assert (chosen["cls"]["max_steps"], chosen["cls"]["lr"]) == (10, 3e-4)  # a tie: the shorter run
-    assert (chosen["avg"]["max_steps"], chosen["avg"]["best_stsb_dev"]) == (40, 62.5)
+    assert (chosen["cls"]["lr"], chosen["cls"]["dropout"]) == (3e-4, 0.1)  # a tie on dropout: the first stated
+    assert (chosen["avg"]["lr"], chosen["avg"]["dropout"], chosen["avg"]["best_stsb_dev"]) == (3e-4, 0.2, 62.0)
+    assert grid.chosen(dict(list(done.items())[:-1]))["avg"] is None  # not every run has finished
 
 
-def test_verdicts_per_variant_and_the_generated_sentence():
+def test_the_closing_paragraph_says_what_the_rule_found_with_its_numbers():
+    kw = dict(variant="cls", checkpoint="end")
     checks = [
-        records.above("F1", "a", 1, 0, variant="avg"),
-        records.above("F1", "b", 1, 0, variant="avg"),
-        records.above("F1", "a", 0, 1, variant="cls"),
-        records.untestable("F7", "norm", "the schedule cannot move it", variant="cls"),
+        results.direction("F1", "last-layer A, CL − PLM", [0.03, 0.034, 0.036], -1, primary=True, **kw),
+        results.size("F1", "CL's A", [0.16, 0.17, 0.165], 0.02, "<=", primary=True, **kw),
+        results.direction("F1", "last-layer A, CL − PLM", [-0.05, -0.06, -0.055], -1, variant="avg", checkpoint="end"),
+        results.direction("F1", "last-layer A, CL − PLM", [0.001, -0.002, 0.0], -1, variant="control",
+                          checkpoint="end", role="null control"),
+    ]  # fmt: skip
+    text = explain.finding_paragraph(checks, "F1", "isotropy")
+    assert text.startswith("**F1 (isotropy) is contradicted** at SimCSE's default setting (`cls · end`)")
+    assert "Δ +0.0333 [+0.0257, +0.0409]" in text and "**not reached**" in text
+    assert (
+        "`avg · end` supported — not robust" in text
+        and "null control (the PLM moved as far, at random) is inconclusive" in text
+    )
+    assert "how sure: **qualified**" in text
+    table = explain.checks_table(checks)
+    assert list(table.columns) == [
+        "finding",
+        "setting",
+        "role",
+        "claim",
+        "effect [95 % interval]",
+        "n",
+        "verdict",
+        "notes",
     ]
-    assert explain.verdicts(checks, "F1") == {"avg": "reproduced", "cls": "not"}
-    assert explain.verdicts(checks, "F7") == {"cls": "untestable"}
-    text = explain.paragraph(checks, ["F1", "F7"], {"F1": "anisotropy falls with avg"})
-    assert "F1 reproduces with `avg` pooling; it does not reproduce with `cls` pooling." in text
-    assert "Anisotropy falls with avg." in text and "The schedule cannot move it." in text
-    assert records.verdict([records.untestable("F7", "x", "why")]) == "untestable"
-    assert list(explain.checks_table(checks).columns) == ["finding", "pooling", "claim", "measured", "bound", "verdict"]
+    assert table.loc[0, "verdict"] == "contradicted (paper: −)" and table.loc[1, "notes"] == "target ≤ 0.02"
 
 
 def _record(values):

@@ -17,10 +17,11 @@ out_dir: str = ""
 scale: str = "smoke"
 
 # %%
-from lib.book import identity, records
+from lib.book import identity, results
 params = dict(value=value, label=label, out_dir=out_dir, scale=scale)
 folder = identity.run_dir("01_demo", params, out_dir)
-records.write(folder, "01_demo", ["F0"], params, {"headlines": {"F0": f"value {value}"}}, {})
+results.write(folder, dict(chapter="01_demo", findings=["F0"], comparable=True, params=params,
+                           metrics={"headlines": {"F0": f"value {value}"}}, checks=[], provenance={}))
 assert value != 13, "thirteen is unlucky"
 """
 

@@ -367,6 +367,20 @@ def test_kill_9_and_resume_gives_bit_identical_weights(mirror, tmp_path, kill_at
     assert a["evals"] == b["evals"] and [s["step"] for s in b["snapshots"]] == [0, 10, 24]
 
 
+def test_a_truncated_checkpoint_stops_the_resume_with_one_message_naming_it(mirror, tmp_path):
+    out = tmp_path / "run"
+    params = smoke(mirror, max_steps=8, checkpoint_steps=4, eval_steps=4, snapshot_steps="none")
+    training.train("simcse", dict(params, max_steps=16), out, progress=False)  # a checkpoint at step 16
+    blob = (out / "checkpoint.pt").read_bytes()
+    (out / "checkpoint.pt").write_bytes(blob[: len(blob) // 3])  # damaged after it was written
+    proc = _run(out, mirror)  # the command line: no traceback, the checkpoint named
+    assert proc.wait(300) == 2
+    err = proc.stderr.read().decode()
+    assert "checkpoint.pt cannot be read" in err and "Delete it" in err and "Traceback" not in err
+    with pytest.raises(training.TrainingError, match="checkpoint.pt cannot be read"):
+        training.train("simcse", dict(params, max_steps=16), out, progress=False)
+
+
 def test_two_processes_on_one_folder_train_it_once(mirror, tmp_path):
     # started together: whichever takes the lock trains; the other waits, then finds the run finished (started
     # one after the other instead, a loaded machine can finish the first run before the second has imported torch)

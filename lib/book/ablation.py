@@ -1,12 +1,12 @@
 """Ablations: one SimCSE knob varied over a grid, every other parameter at the scale's preset (chapters 7-9).
 
-One body, three pages: a chapter names its knob in :data:`CHAPTER_KNOB`; everything that differs between the
-knobs -- the finding, labels, SimCSE's published numbers, the end-point claim SimCSE makes, how a setting is
-turned into training parameters -- lives in its :class:`Knob`. A fourth knob is one entry in :data:`KNOBS`.
+What the three pages share: the knob's declaration (:class:`Knob`: the finding, labels, how a setting becomes
+training parameters, SimCSE's published numbers), the runs (:func:`plans`: one run per setting, the default setting
+with every training seed), the table and the curves, and the exploratory effects of a setting against the default
+(:meth:`Study.effects`). What each page claims -- SimCSE's end point for its knob -- is written on the page.
 
 Each setting is one training run through the engine (:mod:`lib.book.training_runs`), shared with every chapter
-and sweep that asks for the same parameters. The noise behind every margin comes from the default setting
-trained with every seed of ``train_seeds`` (the runs chapters 3-5 use for ``cls``).
+and sweep that asks for the same parameters.
 """
 
 from __future__ import annotations
@@ -23,13 +23,9 @@ from ..science import training
 from ..science.params import ParameterError
 from ..science.pooling import POOLINGS
 from . import dynamics, parameters, reference, training_runs
+from .labels import label
 
-TRACKED = {
-    "anisotropy": "anisotropy A",
-    "intra_sim_adj": "IntraSim*",
-    "norm": "mean token norm",
-    "self_sim_functional_adj": "functional SelfSim*",
-}
+TRACKED = {k: label(k) for k in ("anisotropy", "intra_sim_adj", "norm", "self_sim_functional_adj")}
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,6 @@ class Knob:
     ordered: bool = True  # ordered settings get a sequential colour scale, in numeric order
     # the training overrides of one setting, given the default configuration (e.g. batch size with its lr rule)
     overrides: Callable[[Any, training.SimCSEConfig], dict] = None
-    code: str = ""  # the library function where the knob acts, shown on the page ("module:function")
 
 
 def scaled_lr(batch_size: int, base: training.SimCSEConfig) -> float:
@@ -69,7 +64,6 @@ KNOBS: dict[str, Knob] = {
             lambda n, v: P.number(n, v, above=0),
             reference={f"τ = {k:g}": v for k, v in reference.SIMCSE_TEMPERATURE_DEV.items()},
             reference_source="SimCSE (Gao et al., 2021), supervised BERT-base, STS-B dev",
-            code="lib.science.simcse:contrastive_loss",
         ),
         Knob(
             "batch_size",
@@ -78,7 +72,6 @@ KNOBS: dict[str, Knob] = {
             lambda v: f"batch {v}",
             lambda n, v: P.integer(n, v, minimum=2),
             overrides=_batch_overrides,
-            code="lib.book.ablation:scaled_lr",
         ),
         Knob(
             "pooling",
@@ -94,131 +87,146 @@ KNOBS: dict[str, Knob] = {
             },
             reference_source="SimCSE (Gao et al., 2021), unsupervised BERT-base, STS-B dev",
             ordered=False,
-            code="lib.science.pooling:pool",
         ),
     ]
 }
 CHAPTER_KNOB = {"07_temperature": "temperature", "08_batch_size": "batch_size", "09_pooling": "pooling"}
 
 
+def trained(record: dict) -> bool:
+    """Whether a run learned at all: its training loss over the last evaluation window is below 90 % of the first
+    window's (a τ = 1 run whose loss stays at log(2 × batch) did not)."""
+    losses = [e["loss"] for e in record["evals"] if e.get("loss") is not None]
+    return len(losses) >= 2 and losses[-1] < 0.9 * losses[0]
+
+
 @dataclass
 class Study:
     """One ablation chapter's runs: ``records`` per setting label, ``noise`` records of the default setting per
-    seed, the knob, the chapter run and its parameters."""
+    seed, the knob and the chapter's parameters and results."""
 
     knob: Knob
-    run: Any  # ChapterRun
+    results: Any  # ChapterResults
     params: dict
     base: training.SimCSEConfig
     records: dict[str, dict]
     noise: dict[int, dict]
+    runs: dict[str, str]  # setting label (or "seed s") -> its training folder's name
 
     @property
     def default_label(self) -> str:
         return self.knob.label(getattr(self.base, self.knob.name))
 
-    def final(self, record: dict, key: str) -> float:
-        return dynamics.start_end(record, key)[1]
+    def value(self, record: dict, key: str) -> float:
+        """``stsb_dev``: the best STS-B dev during training; otherwise a last-layer metric at the last step."""
+        return dynamics.best_stsb(record) if key == "stsb_dev" else dynamics.start_end(record, key)[1]
 
-    def seed_sd(self, key: str) -> float:
-        """The sd over the default setting's training seeds of a final last-layer metric (``stsb_dev``: the best
-        STS-B dev); NaN with fewer than 2 seeds."""
-        values = [dynamics.best_stsb(r) if key == "stsb_dev" else self.final(r, key) for r in self.noise.values()]
-        return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+    def default_values(self, key: str) -> list[float]:
+        return [self.value(r, key) for r in self.noise.values()]
 
-    def default_best(self) -> float:
-        return float(np.mean([dynamics.best_stsb(r) for r in self.noise.values()]))
-
-    # -------------------------------------------------------------------------------------------- tables
     def table(self) -> pd.DataFrame:
-        """Per setting: best STS-B dev (and its step), SimCSE's number where published, and each tracked metric at
-        the start and the end (last layer)."""
+        """Per setting: best STS-B dev (and its step), SimCSE's number where published, whether it trained, and each
+        tracked metric at the end (last layer); the default setting as mean ± sd over its seeds."""
         rows = {}
         for name, rec in self.records.items():
             row = {"best STS-B dev": dynamics.best_stsb(rec), "at step": (rec.get("best") or {}).get("step")}
             if self.knob.reference:
                 row["SimCSE"] = self.knob.reference.get(name)
-            for key, label in TRACKED.items():
-                start, end = dynamics.start_end(rec, key)
-                row[f"{label} (end)"] = end
-                row[f"{label} (start)"] = start
+            row["trained"] = "yes" if trained(rec) else "no"
+            for key, name_ in TRACKED.items():
+                row[f"{name_} (end)"] = dynamics.start_end(rec, key)[1]
             rows[name] = row
         out = pd.DataFrame(rows).T
-        starts = [c for c in out if c.endswith("(start)")]
-        if all(out[c].nunique() == 1 for c in starts):  # one PLM: the start is one number per metric, said once
-            out = out.drop(columns=starts)
+        sd = {key: np.std(self.default_values(key), ddof=1) if len(self.noise) > 1 else np.nan for key in TRACKED}
+        sd["stsb_dev"] = np.std(self.default_values("stsb_dev"), ddof=1) if len(self.noise) > 1 else np.nan
+        out.loc[f"{self.default_label}: sd over seeds {list(self.noise)}"] = {
+            "best STS-B dev": sd["stsb_dev"],
+            **{f"{label} (end)": sd[k] for k, label in TRACKED.items()},
+        }
         return out
 
-    # -------------------------------------------------------------------------------------------- checks
-    def check(self) -> None:
-        """SimCSE's end-point claim for this knob, then: the knob changes the dynamics (the final last-layer
-        anisotropy and IntraSim* span more than 3 sd of the seed noise across the settings). Shows the checks."""
-        knob, run = self.knob, self.run
-        bests = {k: dynamics.best_stsb(r) for k, r in self.records.items()}
-        sd = self.seed_sd("stsb_dev")
-        margin = f"3 sd of the best STS-B dev over the default setting's seeds {list(self.noise)}"
-        if knob.name == "temperature" and "τ = 1" in bests:
-            run.below(
-                knob.finding,
-                "best STS-B dev at τ = 1 vs the default's minus 3 sd (SimCSE: τ = 1 hurts)",
-                bests["τ = 1"],
-                self.default_best() - 3 * sd,
-                margin=margin,
-            )
-        elif knob.name == "batch_size":
-            worst = max(bests, key=lambda k: abs(bests[k] - self.default_best()))
-            run.below(
-                knob.finding,
-                f"largest |best STS-B dev − default's| across batch sizes ({worst}) vs "
-                "max(2, 3 sd) (SimCSE: insensitive once the lr is tuned)",
-                abs(bests[worst] - self.default_best()),
-                max(2.0, 3 * sd),
-                margin="2 points (SimCSE's pooling range is 1.6) or " + margin + ", whichever is larger",
-            )
-        elif knob.name == "pooling":
-            run.below(
-                knob.finding,
-                "spread of the best STS-B dev across poolings vs 3 points (SimCSE: 1.6)",
-                max(bests.values()) - min(bests.values()),
-                3.0,
-                margin="3 points, about twice SimCSE's own range over its poolings (80.9-82.5)",
-            )
-        for key in ("anisotropy", "intra_sim_adj"):
-            ends = [self.final(r, key) for r in self.records.values()]
-            noise = self.seed_sd(key)
-            run.above(
-                knob.finding,
-                f"range of final {TRACKED[key]} across settings vs 3 sd of the seed noise",
-                float(np.ptp(ends)),
-                3 * noise if noise == noise else 0.0,
-                margin="3 sd of the final value over the default setting's seeds " + str(list(self.noise)),
-            )
-        self.show_checks()
+    def effects(self, keys=("stsb_dev", *TRACKED)) -> list[dict]:
+        """Every other setting against the default (rule 7 of :mod:`lib.book.results`): per key, the setting's value
+        minus the default's mean over its seeds, with the pooled two-sample interval; a setting that did not train
+        gets one untestable check instead, with its losses."""
+        from .results import effect, untestable
 
-    def directions(self) -> str:
-        """Which way the last-layer anisotropy and norm move under each setting, in words."""
-        parts = []
+        out = []
         for name, rec in self.records.items():
-            a0, a1 = dynamics.start_end(rec, "anisotropy")
-            n0, n1 = dynamics.start_end(rec, "norm")
-            parts.append(
-                f"{name}: A {a0:.3f} → {a1:.3f} ({'falls' if a1 < a0 else 'rises'}), norm {n0:.2f} → "
-                f"{n1:.2f} ({'falls' if n1 < n0 else 'rises'})"
-            )
-        return "; ".join(parts)
+            if name == self.default_label:
+                continue
+            if not trained(rec):
+                losses = [e["loss"] for e in rec["evals"] if e.get("loss") is not None]
+                out.append(dict(untestable(self.knob.finding, f"{name} against {self.default_label}",
+                                           f"{name} did not train: its loss went {losses[0]:.3f} → {losses[-1]:.3f}"),
+                                exploratory=True, setting=name))  # fmt: skip
+                continue
+            for key in keys:
+                label = "best STS-B dev" if key == "stsb_dev" else f"last-layer {TRACKED[key]} at the end"
+                out.append(
+                    effect(self.knob.finding, f"{label}: {name} − {self.default_label}", [self.value(rec, key)],
+                           baseline=self.default_values(key), setting=name, note=key)
+                )  # fmt: skip
+        return out
 
-    # -------------------------------------------------------------------------------------------- the page
-    def chart(self) -> None:
-        """The library code where the knob acts, then the dynamics per setting and the settings' table."""
-        import importlib
+    def bests(self) -> dict[str, float]:
+        """The best STS-B dev of every setting (the default's first seed for the default)."""
+        return {k: dynamics.best_stsb(r) for k, r in self.records.items()}
 
-        from IPython.display import display
+    def tracking(self, keys=TRACKED) -> dict[str, dict]:
+        """How each end-of-run metric tracks the best STS-B dev across the settings that trained: Spearman's rho
+        over them and their number (few settings: no interval is claimed, the sign is read as exploratory)."""
+        from scipy.stats import spearmanr
+
+        names = [k for k, r in self.records.items() if trained(r)]
+        out = {}
+        for key in keys:
+            if len(names) < 3:
+                out[key] = dict(rho=float("nan"), n=len(names))
+                continue
+            rho = spearmanr([self.bests()[k] for k in names], [self.value(self.records[k], key) for k in names])
+            out[key] = dict(rho=float(rho.statistic), n=len(names))
+        return out
+
+    def tracking_sentence(self) -> str:
+        """How the end-of-run metrics track STS-B dev across the trained settings, in words ('' with fewer than
+        three)."""
+        t = {k: v for k, v in self.tracking().items() if v["rho"] == v["rho"]}
+        if not t:
+            return ""
+        n = next(iter(t.values()))["n"]
+        return (
+            " Across the settings that trained, the end-of-run metrics track the best STS-B dev with Spearman ρ: "
+            + ", ".join(f"{TRACKED[k]} {v['rho']:+.2f}" for k, v in t.items())
+            + f" (n = {n} settings: a sign, not an interval)."
+        )
+
+    def trained_bests(self) -> dict[str, float]:
+        return {k: v for k, v in self.bests().items() if trained(self.records[k])}
+
+    def budget(self) -> str:
+        """What each setting's run spent, against SimCSE's epoch and the full budget of chapters 3-5, in words."""
+        from ..science import movement
+
+        simcse = movement.summed_lr(movement.SIMCSE_BERT_BASE["lr"], movement.SIMCSE_BERT_BASE["steps"])
+        spent = {k: dynamics.summed_lr_at(r, r["final"]["step"]) for k, r in self.records.items()}
+        lo, hi = min(spent.values()), max(spent.values())
+        span = f"{lo:.4f}" if abs(hi - lo) < 1e-9 else f"{lo:.4f} to {hi:.4f}"
+        return (
+            f"Each run spends a summed learning rate of {span} — {lo / simcse:.1%}"
+            + ("" if abs(hi - lo) < 1e-9 else f" to {hi / simcse:.1%}")
+            + f" of SimCSE's BERT-base epoch ({simcse:.3f}), which chapters 3–5 spend in full: these settings are "
+            "compared on the short schedule, so their geometry has moved far less than the full-budget runs'."
+        )
+
+    def chart(self, code=None) -> None:
+        """The library code where the knob acts (``code``), then the dynamics per setting and the settings' table."""
+        from IPython.display import Markdown, display
 
         from . import charts, literate, tables
 
-        module, name = self.knob.code.split(":")
-        literate.show(getattr(importlib.import_module(module), name))
-        charts.enable_offline()
+        if code is not None:
+            literate.show(code)
         display(
             charts.over_steps(
                 dynamics.curves(self.records, series="setting"),
@@ -227,84 +235,61 @@ class Study:
                 layer_select=True,
             )
         )
+        display(Markdown(self.budget()))
         tables.show(
             self.table().rename_axis(self.knob.title),
-            transpose_if_wider_than=6,  # a column per setting: the table fits the text column
-            caption="Per setting: best STS-B dev (Spearman × 100), last-layer metrics at the end of training"
+            transpose_if_wider_than=6,
+            caption="Per setting: best STS-B dev (Spearman × 100), whether the run trained, last-layer metrics at the "
+            "end; the last row: the default setting's sd over its seeds"
             + (f"; SimCSE's numbers: {self.knob.reference_source}" if self.knob.reference else ""),
         )
 
-    def show_checks(self) -> None:
-        """The checks made, as a table."""
-        from . import explain, tables
+    def save(self, metrics: dict | None = None):
+        from ..science import devices
 
-        tables.show(explain.checks_table(self.run.checks), caption="Every check")
-
-    def finish(self) -> None:
-        """Save results.json, say what the numbers show, and assert what the page promises."""
-        from IPython.display import Markdown, display
-
-        from . import explain
-
-        self.saved = self.save()
-        bests = {k: dynamics.best_stsb(r) for k, r in self.records.items()}
-        reason = (
-            f"best STS-B dev per setting: {', '.join(f'{k} {v:.1f}' for k, v in bests.items())} (default "
-            f"{self.default_label}: {self.default_best():.1f} ± {self.seed_sd('stsb_dev'):.1f} over seeds "
-            f"{list(self.noise)}); at the last layer {self.directions()}"
+        summary = dict(
+            table=self.table().reset_index(names="setting").to_dict("records"),
+            noise_seeds=list(self.noise),
+            default=self.default_label,
+            runs={
+                k: dict(params=r["params"], best=r.get("best"), final=r.get("final"), trained=trained(r))
+                for k, r in self.records.items()
+            },
         )
-        display(
-            Markdown(
-                (f"**Not comparable:** {self.run.comparable_reason}. " if not self.run.comparable else "")
-                + f"At {self.params['scale']} scale: "
-                + explain.paragraph(self.run.checks, [self.knob.finding], {self.knob.finding: reason})
-            )
+        models = [
+            dict(name=self.runs[k], kind="local", source=f"SimCSE training run ({k})",
+                 weights_sha256=r["final"]["weights_sha256"])
+            for k, r in [*self.records.items(), *((f"seed {s}", r) for s, r in self.noise.items())]
+        ]  # fmt: skip
+        return self.results.save(
+            dict(summary, **(metrics or {})), models=models, device=devices.resolve_device(self.params["device"])
         )
-        assert all(r["status"] == "finished" and len(r["snapshots"]) >= 3 for r in self.records.values())
-        assert len(self.run.checks) >= 2 and all(c["finding"] == self.knob.finding for c in self.run.checks)
 
-    def provenance(self):
+    def data(self) -> str:
+        """Write the page's tables beside its results.json and return its "Data" section (markdown)."""
+        from . import datafiles
+
+        out = self.results.out_dir
+        settings = "one setting (the last row: the default's sd over its seeds): best STS-B dev, last-layer metrics"
+        datafiles.write(out, "settings", self.table().reset_index(names="setting"), settings)
+        snapshots = "one setting at one training step and layer: one metric (STS-B dev: layer empty)"
+        datafiles.write(out, "snapshots", dynamics.curves(self.records, series="setting"), snapshots)
+        return datafiles.section(out, self.results.chapter)
+
+    def provenance(self, saved):
         from . import tables
 
         return tables.provenance(
-            self.saved,
+            saved,
             self.params["scale"],
             settings=", ".join(self.records),
             seed_noise_from=f"the default setting ({self.default_label}), seeds {list(self.noise)}",
         )
 
-    def save(self):
-        from ..science import devices
 
-        word = self.run.verdict(self.knob.finding)
-        bests = {k: dynamics.best_stsb(r) for k, r in self.records.items()}
-        headline = (
-            f"best STS-B dev {', '.join(f'{k}: {v:.1f}' for k, v in bests.items())}; final A "
-            f"{', '.join(format(self.final(r, 'anisotropy'), '.3f') for r in self.records.values())}"
-        )
-        metrics = dict(
-            table=self.table().reset_index(names="setting").to_dict("records"),
-            seed_noise={k: self.seed_sd(k) for k in ("stsb_dev", *TRACKED)},
-            noise_seeds=list(self.noise),
-            runs={
-                k: dict(params=r["params"], best=r.get("best"), final=r.get("final")) for k, r in self.records.items()
-            },
-            headlines={self.knob.finding: headline},
-            verdict=word,
-            directions=self.directions(),
-            why={self.knob.finding: self.directions()},
-        )
-        return self.run.save(metrics, device=devices.resolve_device(self.params["device"]))
-
-
-def _record(params: dict, run_missing: bool) -> dict | None:
-    """A run's train.json: trained (or resumed) when ``run_missing``, else whatever is on disk (None if nothing)."""
-    return training_runs.ensure("simcse", params)[1] if run_missing else training_runs.status("simcse", params)
-
-
-def plans(chapter: str, params: dict) -> tuple[training.SimCSEConfig, dict[str, dict], dict[int, dict]]:
-    """``(default configuration, {setting label: training parameters}, {seed: the default's parameters})`` of an
-    ablation chapter, every setting checked."""
+def plans(chapter: str, params: dict) -> tuple[training.SimCSEConfig, dict[str, training.SimCSEConfig], dict]:
+    """``(default configuration, {setting label: configuration}, {seed: the default's configuration})`` of an
+    ablation chapter, every setting resolved (so checked) once."""
     knob = KNOBS[CHAPTER_KNOB[chapter]]
     values = params["values"]
     if not isinstance(values, list) or len(values) < 2:
@@ -317,24 +302,25 @@ def plans(chapter: str, params: dict) -> tuple[training.SimCSEConfig, dict[str, 
     for value in values:
         extra = knob.overrides(value, base) if knob.overrides else {knob.name: value}
         settings[knob.label(value)] = training.resolve(
-            "simcse", dict(parameters.simcse_overrides(params, seed=seeds[0]), **extra)
-        ).as_dict()
-    noise = {s: training.resolve("simcse", parameters.simcse_overrides(params, seed=s)).as_dict() for s in seeds}
+            "simcse", parameters.simcse_overrides(params, seed=seeds[0], **extra)
+        )
+    noise = {s: training.resolve("simcse", parameters.simcse_overrides(params, seed=s)) for s in seeds}
     return base, settings, noise
 
 
-def start(chapter: str, namespace: dict) -> Study:
-    """Check a chapter's parameters (every setting's training parameters included) before any compute, then
-    collect (or train) the settings' runs and the default setting's seeds."""
-    from .chapter_run import ChapterRun
+def configs(chapter: str, params: dict) -> list[training.SimCSEConfig]:
+    """The runs of an ablation chapter (``lib.book.plan``): every setting, then the default's other seeds."""
+    _, settings, noise = plans(chapter, params)
+    return list({training_runs.run_dir(c): c for c in [*settings.values(), *noise.values()]}.values())
 
-    params = parameters.collect(chapter, namespace)
+
+def start(chapter: str, namespace: dict) -> Study:
+    """Check a chapter's parameters (every setting's run included) before any compute, then collect (or train) the
+    settings' runs and the default setting's seeds."""
+    from .chapters import begin
+
+    params, res = begin(chapter, namespace)
     base, settings, noise_plans = plans(chapter, params)
-    run = ChapterRun(chapter, params)
-    if params["scale"] == "smoke":
-        run.not_comparable(
-            "smoke scale: a few SimCSE steps of a tiny random encoder say nothing about the paper's claims"
-        )
     records = _finished(settings, params["run_missing"])
     if len(records) < 2:
         raise ParameterError(
@@ -342,16 +328,17 @@ def start(chapter: str, namespace: dict) -> Study:
             params["run_missing"],
             "fewer than two settings have a finished run; set run_missing=True to train them (or run the sweep first)",
         )
-    return Study(
-        KNOBS[CHAPTER_KNOB[chapter]], run, params, base, records, _finished(noise_plans, params["run_missing"])
-    )
+    noise = _finished(noise_plans, params["run_missing"])
+    runs = {k: training_runs.run_dir(c).name for k, c in settings.items()}
+    runs |= {f"seed {s}": training_runs.run_dir(c).name for s, c in noise_plans.items()}
+    return Study(KNOBS[CHAPTER_KNOB[chapter]], res, params, base, records, noise, runs)
 
 
 def _finished(plans: dict, run_missing: bool) -> dict:
     """``{key: train.json}`` of the plans' finished runs (trained first when ``run_missing``)."""
     out = {}
-    for k, p in plans.items():
-        record = _record(p, run_missing)
+    for k, cfg in plans.items():
+        record = training_runs.ensure(cfg)[1] if run_missing else training_runs.status(cfg)
         if record and record.get("status") == "finished":
             out[k] = record
     return out

@@ -54,9 +54,13 @@ class Chapter:
         return [f.id for f in findings.for_chapter(self.stem)]
 
     @property
-    def declaration(self):
-        """Its parameters, their rules and presets (:mod:`lib.book.parameters`)."""
-        return parameters.declaration(self.stem, self.notebook)
+    def declaration(self) -> parameters.Declaration:
+        """Its parameters, their rules and presets (:mod:`lib.book.declarations`); a chapter outside the book (a
+        user's own notebook, a test's) declares them in its parameters cell (defaults only) and its presets in its
+        ``srl`` metadata."""
+        if self.stem in parameters.CHAPTERS:
+            return parameters.declaration(self.stem)
+        return declaration_from_cell(self.notebook)
 
     @property
     def scales(self) -> dict[str, dict]:
@@ -86,7 +90,7 @@ class Chapter:
             P.scale(scale)
             params.update(self.scales.get(scale, {}), scale=scale)
         params.update(overrides)
-        params = parameters.check(self.stem, params, full=False, notebook=self.notebook)
+        params = parameters.check(self.declaration, params, full=False)
         for name, p in self.declaration.params.items():
             value = params.get(name)
             if p.kind == "path" and value:
@@ -152,3 +156,111 @@ def merge_assignments(pairs: list[tuple[str, object]]) -> dict:
         else:
             out[name] = value
     return out
+
+
+# --------------------------------------------------------------------------------------------- parameter cells
+def parameters_cell(nb):
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError("a chapter needs exactly one cell tagged `parameters`")
+    return cells[0]
+
+
+def declaration_from_cell(nb) -> parameters.Declaration:
+    """A notebook's own declaration: the defaults of its parameters cell, its presets in its ``srl`` metadata."""
+    import ast
+
+    out = {}
+    for node in ast.parse(parameters_cell(nb).source).body:
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else node.targets[0]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            else None
+        )
+        if isinstance(target, ast.Name):
+            kind = "path" if target.id.endswith("_dir") else ""
+            out[target.id] = parameters.Param(ast.literal_eval(node.value), "", kind=kind)
+    meta = nb.metadata.get("srl", {})
+    scales = meta.get("scales", {out.get("scale", parameters.Param("smoke", "")).default: {}})
+    return parameters.Declaration(out, scales, meta.get("ci_scale", next(iter(scales))))
+
+
+def _literal(value) -> str:
+    """A Python literal as a formatter writes it (double-quoted strings)."""
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def cell_source(chapter: str) -> str:
+    """The chapter's ``parameters`` cell, generated from its declaration."""
+    lines = []
+    for name, p in parameters.declaration(chapter).params.items():
+        lines.append(f"{name}: {type(p.default).__name__} = {_literal(p.default)}  # {p.help}")
+    return "\n".join(lines)
+
+
+def write_cells(book=None) -> list[str]:
+    """Rewrite every chapter's parameters cell (source and paired notebook) from its declaration."""
+    import jupytext
+    import nbformat
+
+    changed = []
+    for chapter in all_chapters(book):
+        for path in (chapter.source, chapter.notebook_path):
+            if not path.is_file():
+                continue
+            nb = jupytext.read(path)
+            cell = parameters_cell(nb)
+            if cell.source != cell_source(chapter.stem):
+                cell.source = cell_source(chapter.stem)
+                if path.suffix == ".py":
+                    jupytext.write(nb, path, fmt="py:percent")
+                else:
+                    nbformat.write(nb, str(path))
+                changed.append(path.name)
+    return changed
+
+
+# --------------------------------------------------------------------------------------------- a chapter's opening
+def begin(chapter: str, namespace: dict, smoke_reason: str = ""):
+    """A chapter's first cell: every parameter checked against its declaration (before any compute), the
+    chapter's :class:`~lib.book.results.ChapterResults` opened, a smoke run marked as saying nothing about the
+    paper, and the charts rendered offline. Returns ``(params, results)``."""
+    from . import vega
+    from .results import ChapterResults
+
+    params = parameters.collect(chapter, namespace)
+    res = ChapterResults(chapter, params)
+    if params.get("scale") == "smoke":
+        res.not_comparable(smoke_reason or SMOKE_REASON)
+    vega.enable_offline()
+    return params, res
+
+
+SMOKE_REASON = "smoke scale: tiny random models and a few steps say nothing about the paper's claims"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lib.book.chapters --write-cells``: regenerate the parameters cells; without it, print them."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if "--write-cells" in argv:
+        print("rewrote:", ", ".join(write_cells()) or "nothing")
+        return 0
+    for name in parameters.CHAPTERS:
+        print(f"{name}\n" + "\n".join("    " + line for line in cell_source(name).splitlines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

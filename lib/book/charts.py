@@ -5,10 +5,16 @@ conventions of :mod:`lib.book.vega` and rendered offline:
 - :func:`per_layer_models` -- one panel per metric, one line per model; ``delta=("CL", "PLM")`` adds a CL − PLM
   panel under each metric, so lines that lie on top of each other still show their difference;
 - :func:`over_steps` -- curves against the training step, one panel per metric; the step axis ends at the last
-  step, log ticks at powers of ten; ordered settings (τ, batch size) get a sequential colour scale in numeric order;
+  step, log ticks at powers of ten; ordered settings (τ, batch size) get ordered colours whose neighbours differ;
 - :func:`differences`, :func:`seed_spread` -- ours minus a reference, per-seed estimates against a released value;
 - :func:`bars` -- horizontal bars with a legend and optional reference marks (a published value, labelled);
-- :func:`scatter` -- points on axes fitted to the bulk of the data; outliers drawn at the edge and counted.
+- :func:`scatter` -- points on axes fitted to the bulk of the data; outliers drawn at the edge and counted (these
+  two live in :mod:`lib.book.points`).
+
+Where a chart averages over training seeds (``seed=``), it draws the mean as the line and the seeds' spread as a
+band around it, so a reader sees whether two lines differ by more than their noise. A model or pooling has the
+same colour in every chart (:data:`lib.book.vega.SERIES_COLOURS`). The interactive explorers (a token's
+self-similarity, a training-step scrubber) are in :mod:`lib.book.explore`.
 """
 
 from __future__ import annotations
@@ -16,21 +22,25 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from .points import bars, clip_range, scatter
 from .vega import (
     PANEL_HEIGHT,
     PANEL_WIDTH,
-    REFERENCE_COLOUR,
     enable_offline,
     fit_columns,
     grid,
+    over_seeds,
+    relative_change,
     series_color,
-    series_order,
+    split_seeds,
     step_axis,
+    wants_relative,
 )
 from .vega import configure as _configure
 
 __all__ = [
     "bars",
+    "clip_range",
     "differences",
     "enable_offline",
     "over_steps",
@@ -164,6 +174,34 @@ def seed_spread(
 
 
 # --------------------------------------------------------------------------------------------- comparisons
+def _spread(data: pd.DataFrame, field: str, seed: str | None, keys: list[str], band: str):
+    """``(data, has_band)``: per-seed rows reduced to their mean (``value``) and band (``lo``, ``hi``)."""
+    if seed is None:
+        return data, False
+    data = over_seeds(split_seeds(data, field, seed), [field, *keys], seed, band)
+    return data, bool((data["seeds"] > 1).any())
+
+
+def _band(base: alt.Chart, x, color, pick) -> alt.Chart:
+    """The seeds' spread around a mean line, in the line's colour."""
+    return base.mark_area(opacity=0.18, clip=True).encode(
+        x=x,
+        y=alt.Y("lo:Q", title=None, scale=alt.Scale(zero=False)),
+        y2="hi:Q",
+        color=color,
+        opacity=alt.condition(pick, alt.value(0.2), alt.value(0.04)),
+    )
+
+
+def _seed_tooltip(band: str) -> list:
+    spread = "min" if band == "range" else "mean − sd"
+    return [
+        alt.Tooltip("lo:Q", format=".4f", title=spread),
+        alt.Tooltip("hi:Q", format=".4f", title="max" if band == "range" else "mean + sd"),
+        alt.Tooltip("seeds:Q", title="seeds"),
+    ]
+
+
 def per_layer_models(
     long: pd.DataFrame,
     title: str,
@@ -171,39 +209,46 @@ def per_layer_models(
     independent: bool = True,
     delta: tuple[str, str] | None = None,
     order: list | None = None,
+    seed: str | None = None,
+    band: str = "range",
 ):
     """One panel per metric, one line per model, layer on x. ``long``: model, metric, layer, value (optional sd).
 
     ``delta=("CL", "PLM")`` puts under each metric a small panel of CL − PLM per layer (zero line drawn), for
     models whose lines lie on top of each other. ``columns``: panels per row at most (a count that fills every row
-    is preferred). Click a legend entry to highlight a model; hover a point for its value.
+    is preferred). ``seed``: the column naming a row's training seed (or labels ``cls · seed 1``): the line is the
+    mean over seeds and a band shows their spread (``band="range"``: min to max; ``"sd"``: ± one sd); the delta
+    panel then compares means. Click a legend entry to highlight a model; hover a point for its value.
     """
+    long, has_band = _spread(long, "model", seed, ["metric", "layer"], band)
     pick = alt.selection_point(fields=["model"], bind="legend", name="pick_model")
     tooltip = [
         alt.Tooltip("model:N"),
         alt.Tooltip("metric:N"),
         alt.Tooltip("layer:O"),
-        alt.Tooltip("value:Q", format=".4f"),
+        alt.Tooltip("value:Q", format=".4f", title="mean over seeds" if has_band else "value"),
     ]
-    if "sd" in long:
+    if has_band:
+        tooltip += _seed_tooltip(band)
+    elif "sd" in long:
         tooltip.append(alt.Tooltip("sd:Q", format=".4f", title="sd over seeds"))
     color = series_color("model", long["model"], title="model", order=order, ordered=False)
     x = alt.X("layer:O", title="layer (0 = embeddings)", axis=alt.Axis(labelAngle=0))
     panels = []
     for metric in dict.fromkeys(long["metric"]):
         part = long[long["metric"] == metric]
-        lines = (
-            alt.Chart(part, title=alt.TitleParams(str(metric), fontSize=11))
-            .mark_line(point=alt.OverlayMarkDef(size=36))
-            .encode(
-                x=x if delta is None else x.axis(labelAngle=0, title=None),
-                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-                color=color,
-                opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
-                tooltip=tooltip,
-            )
-            .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT if delta is None else 125)
+        base = alt.Chart(part, title=alt.TitleParams(str(metric), fontSize=11))
+        px = x if delta is None else x.axis(labelAngle=0, title=None)
+        lines = base.mark_line(point=alt.OverlayMarkDef(size=36)).encode(
+            x=px,
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            color=color,
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+            tooltip=tooltip,
         )
+        if has_band:
+            lines = alt.layer(_band(base, px, color, pick), lines)
+        lines = lines.properties(width=PANEL_WIDTH, height=PANEL_HEIGHT if delta is None else 125)
         lines = lines if panels else lines.add_params(pick)  # one selection, defined once, read by every panel
         if delta is not None:
             panels.append(alt.vconcat(lines, _delta_panel(part, *delta, x), spacing=4).resolve_scale(y="independent"))
@@ -218,17 +263,19 @@ def _delta_panel(part: pd.DataFrame, a: str, b: str, x: alt.X) -> alt.LayerChart
     if a not in wide or b not in wide:
         raise ValueError(f"delta=({a!r}, {b!r}): the frame has models {sorted(set(part['model']))}")
     d = pd.DataFrame({"layer": wide.index, "delta": (wide[a] - wide[b]).to_numpy()})
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y=alt.Y("y:Q", title=f"{a} − {b}"))
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y=alt.Y("y:Q", title=None))
     bars = (
         alt.Chart(d)
         .mark_bar(color="#555555", size=9)
         .encode(
             x=x,
-            y=alt.Y("delta:Q", title=f"{a} − {b}", axis=alt.Axis(titleFontSize=10, tickCount=3)),
+            y=alt.Y("delta:Q", title=None, axis=alt.Axis(tickCount=3)),
             tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("delta:Q", format="+.4f", title=f"{a} − {b}")],
         )
     )
-    return alt.layer(zero, bars).properties(width=PANEL_WIDTH, height=55)
+    # named above the panel: a vertical axis title longer than the 55 px panel would run into the panel above
+    name = alt.TitleParams(f"{a} − {b}", fontSize=10, fontWeight="normal", anchor="start")
+    return alt.layer(zero, bars).properties(width=PANEL_WIDTH, height=55, title=name)
 
 
 def over_steps(
@@ -240,21 +287,32 @@ def over_steps(
     layer_select: bool = False,
     order: list | None = None,
     ordered: bool | None = None,
+    seed: str | None = None,
+    band: str = "range",
+    relative="auto",
 ):
     """Curves against the training step. ``long``: step, metric, value, ``series`` (and ``layer`` when
     ``layer_select``: a dropdown then picks the layer shown). Hover a point for its value.
 
     One panel per metric (rows of at most ``columns``, preferring full rows). The step axis ends at the last step;
     on the log scale its ticks are powers of ten. Series that name numbers ("τ = 0.01", "batch 16") are ordered
-    settings: a sequential colour scale, legend in numeric order (``ordered`` forces it on or off; ``order`` gives
-    the legend order)."""
-    data = long.assign(step_plot=long["step"].clip(lower=1) if log_x else long["step"])
+    settings: ordered colours, legend in numeric order (``ordered`` forces it on or off; ``order`` gives the legend
+    order). ``seed``: the column naming a row's training seed (or series labels ``cls · seed 1``): one mean line
+    per setting with the seeds' spread as a band (``band``: ``range`` or ``sd``). ``relative``: metrics drawn as
+    the % change from each line's first step -- ``"auto"`` (the default) for those that barely move
+    (:func:`lib.book.vega.barely_moves`), ``True``/``False`` for all or none, or a list of metric names; such a
+    panel's title says so."""
+    keys = ["metric", "step"] + (["layer"] if "layer" in long else [])
+    data, has_band = _spread(long, series, seed, keys, band)
+    data = data.assign(step_plot=data["step"].clip(lower=1) if log_x else data["step"], raw=data["value"])
     tooltip = [
         alt.Tooltip(f"{series}:N"),
         alt.Tooltip("metric:N"),
         alt.Tooltip("step:Q"),
-        alt.Tooltip("value:Q", format=".4f"),
+        alt.Tooltip("raw:Q", format=".4f", title="mean over seeds" if has_band else "value"),
     ]
+    if has_band:
+        tooltip += _seed_tooltip(band)
     choose = None
     if layer_select and "layer" in data:
         layers = sorted(int(v) for v in data["layer"].dropna().unique())
@@ -267,203 +325,26 @@ def over_steps(
     x = step_axis(data["step"], log_x)
     panels = []
     for metric in dict.fromkeys(data["metric"]):
-        base = alt.Chart(data[data["metric"] == metric], title=alt.TitleParams(str(metric), fontSize=11))
+        part, name = data[data["metric"] == metric], str(metric)
+        if wants_relative(relative, metric, part):
+            by = [series] + (["layer"] if "layer" in part else [])
+            part = relative_change(part, by, also=("lo", "hi"))
+            name = f"{metric} (% change from step {int(part['step'].min())})"
+        base = alt.Chart(part, title=alt.TitleParams(name, fontSize=11))
         if choose is not None:
             base = base.transform_filter("datum.layer == layer_shown || !isValid(datum.layer)")
-        panel = (
-            base.mark_line(point=alt.OverlayMarkDef(size=26), clip=True)
-            .encode(
-                x=x,
-                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-                color=color,
-                opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
-                tooltip=tooltip,
-            )
-            .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
+        panel = base.mark_line(point=alt.OverlayMarkDef(size=26), clip=True).encode(
+            x=x,
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            color=color,
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+            tooltip=tooltip + ([alt.Tooltip("value:Q", format="+.3f", title="% change")] if name != metric else []),
         )
+        if has_band:
+            panel = alt.layer(_band(base, x, color, pick), panel)
+        panel = panel.properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
         panels.append(panel if panels else panel.add_params(pick))  # one selection, read by every panel
     chart = grid(panels, fit_columns(len(panels), columns))
     if choose is not None:
         chart = chart.add_params(choose)
     return _configure(chart, title, legend_columns=6)
-
-
-# --------------------------------------------------------------------------------------------- bars, scatter
-def bars(
-    df: pd.DataFrame,
-    value: str,
-    category: str,
-    title: str,
-    group: str | None = None,
-    reference=None,
-    reference_label: str = "published",
-    order: list | None = None,
-    group_order: list | None = None,
-    ordered: bool | None = None,
-    value_title: str | None = None,
-    fmt: str = ".2f",
-    width: int = 520,
-    bar_height: int = 11,
-    domain: list | None = None,
-):
-    """Horizontal bars (labels never overlap), coloured by ``category`` with a legend.
-
-    ``group``: one band per group (e.g. the STS task), the categories' bars inside it. ``reference``: a number (a
-    rule across the chart) or a mapping group -> number (a mark at that value in each group's band), drawn black
-    and labelled with its value; ``reference_label`` names its source in the legend line (e.g. "SimCSE (Gao et al.
-    2021), Table 5"). Ordered categories (every label names a number) get a sequential colour scale.
-    """
-    cats, is_ordered = series_order(df[category], order, ordered)
-    color = series_color(category, cats, title=category, order=cats, ordered=is_ordered, symbol="square")
-    vx = alt.X(f"{value}:Q", title=value_title or value, scale=alt.Scale(domain=domain) if domain else alt.Undefined)
-    tooltip = (
-        [alt.Tooltip(f"{category}:N")]
-        + ([alt.Tooltip(f"{group}:N")] if group else [])
-        + [alt.Tooltip(f"{value}:Q", format=fmt)]
-    )
-    if group:
-        groups = group_order or list(dict.fromkeys(df[group]))
-        y = alt.Y(f"{group}:N", sort=groups, title=None, axis=alt.Axis(labelLimit=200))
-        base = alt.Chart(df).encode(
-            x=vx, y=y, yOffset=alt.YOffset(f"{category}:N", sort=cats), color=color, tooltip=tooltip
-        )
-        height = max(60, len(groups) * (len(cats) * bar_height + 10))
-    else:
-        y = alt.Y(f"{category}:N", sort=cats, title=None, axis=alt.Axis(labelLimit=260))
-        base = alt.Chart(df).encode(x=vx, y=y, color=color, tooltip=tooltip)
-        height = max(40, len(cats) * (bar_height + 8))
-    layers = [base.mark_bar()]
-    text = base.mark_text(align="left", dx=3, fontSize=9, color="#333333").encode(
-        text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#333333")
-    )
-    layers.append(text)
-    subtitle = None
-    if reference is not None:
-        subtitle = f"black marks: {reference_label}"
-        if isinstance(reference, (int, float)):
-            ref = pd.DataFrame({"ref": [float(reference)], "label": [f"{reference_label}: {reference:{fmt}}"]})
-            layers.append(
-                alt.Chart(ref)
-                .mark_rule(color=REFERENCE_COLOUR, strokeDash=[4, 3], strokeWidth=1.5)
-                .encode(x="ref:Q", tooltip=[alt.Tooltip("label:N", title="reference")])
-            )
-            layers.append(
-                alt.Chart(ref)
-                .mark_text(align="left", baseline="bottom", dx=3, dy=-2, fontSize=10, color=REFERENCE_COLOUR)
-                .encode(x="ref:Q", y=alt.value(0), text="label:N")
-            )
-        else:
-            ref = pd.DataFrame(
-                [
-                    {group: g, "ref": float(v), "label": f"{v:{fmt}}"}
-                    for g, v in dict(reference).items()
-                    if v is not None
-                ]
-            )
-            band = len(cats) * bar_height + 6
-            layers.append(
-                alt.Chart(ref)
-                .mark_tick(color=REFERENCE_COLOUR, thickness=2.5, size=band)
-                .encode(
-                    x="ref:Q",
-                    y=alt.Y(f"{group}:N", sort=groups),
-                    tooltip=[alt.Tooltip(f"{group}:N"), alt.Tooltip("ref:Q", format=fmt, title=reference_label)],
-                )
-            )
-    chart = alt.layer(*layers).properties(width=width, height=height)
-    chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, anchor="start", fontSize=13))
-    return chart.configure_legend(orient="bottom", direction="horizontal", columns=4, labelLimit=260).configure_axis(
-        labelFontSize=10, titleFontSize=11
-    )
-
-
-def clip_range(values, quantiles: tuple[float, float] = (0.01, 0.99), pad: float = 0.08) -> tuple[float, float]:
-    """An axis range holding the bulk of ``values``: the quantiles, widened by ``pad`` of their span, and never
-    cutting off what lies within 1.5 spans."""
-    s = pd.Series(values, dtype=float).dropna()
-    lo, hi = float(s.quantile(quantiles[0])), float(s.quantile(quantiles[1]))
-    span = (hi - lo) or (abs(hi) or 1.0)
-    lo2, hi2 = lo - pad * span, hi + pad * span
-    # keep the true extremes when they are close to the bulk (nothing to gain from clipping them)
-    if s.min() >= lo - 0.5 * span:
-        lo2 = min(lo2, float(s.min()) - pad * span)
-    if s.max() <= hi + 0.5 * span:
-        hi2 = max(hi2, float(s.max()) + pad * span)
-    return lo2, hi2
-
-
-def scatter(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    title: str,
-    color: str | None = None,
-    tooltip=None,
-    log_x: bool = False,
-    clip: tuple[float, float] | None = (0.01, 0.99),
-    zero_rule: bool = True,
-    x_title: str | None = None,
-    y_title: str | None = None,
-    width: int = 540,
-    height: int = 260,
-    order: list | None = None,
-):
-    """Points on a y axis fitted to the bulk of the data: values beyond the ``clip`` quantiles (widened a little)
-    are drawn as triangles at the axis edge, and their count is written under the title, so one outlier does not
-    squash the rest. ``clip=None`` keeps the full range. ``zero_rule`` draws y = 0."""
-    data = df.copy()
-    subtitle = None
-    ydomain = alt.Undefined
-    data["_shape"] = "point"
-    if clip is not None and len(data):
-        lo, hi = clip_range(data[y], clip)
-        out_lo, out_hi = data[y] < lo, data[y] > hi
-        n_out = int(out_lo.sum() + out_hi.sum())
-        if n_out:
-            data["_y"] = data[y].clip(lo, hi)
-            data.loc[out_lo, "_shape"] = "below the axis"
-            data.loc[out_hi, "_shape"] = "above the axis"
-            subtitle = (
-                f"{n_out} of {len(data)} points lie beyond the y range shown; drawn as triangles at its edge "
-                "(hover for their values)"
-            )
-            ydomain = [lo, hi]
-    ycol = "_y" if "_y" in data else y
-    tips = tooltip or [c for c in df.columns][:6]
-    tips = [t if isinstance(t, alt.Tooltip) else alt.Tooltip(t) for t in tips]
-    xs = data[x].astype(float)
-    if log_x:
-        xs = xs[xs > 0]
-        xscale = alt.Scale(type="log", domain=[float(xs.min()) / 1.25, float(xs.max()) * 1.25], nice=False)
-    else:
-        xscale = alt.Scale(zero=False)
-    enc = dict(
-        x=alt.X(f"{x}:Q", title=x_title or x, scale=xscale),
-        y=alt.Y(
-            f"{ycol}:Q",
-            title=y_title or y,
-            scale=alt.Scale(domain=ydomain, nice=False) if ydomain is not alt.Undefined else alt.Scale(zero=False),
-        ),
-        shape=alt.Shape(
-            "_shape:N",
-            title="",
-            scale=alt.Scale(
-                domain=["point", "below the axis", "above the axis"], range=["circle", "triangle-down", "triangle-up"]
-            ),
-            legend=alt.Legend(values=["below the axis", "above the axis"]) if subtitle else None,
-        ),
-        tooltip=tips,
-    )
-    if color:
-        enc["color"] = series_color(color, data[color], title=color, order=order, ordered=False, symbol="circle")
-    points = alt.Chart(data).mark_point(filled=True, opacity=0.55, size=28).encode(**enc)
-    layers = [points]
-    if zero_rule:
-        layers.insert(
-            0,
-            alt.Chart(pd.DataFrame({"y0": [0.0]})).mark_rule(color="gray").encode(y=alt.Y("y0:Q", title=y_title or y)),
-        )
-    chart = alt.layer(*layers).properties(
-        width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, anchor="start", fontSize=13)
-    )
-    return chart.configure_legend(orient="bottom", direction="horizontal", columns=4)

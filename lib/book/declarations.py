@@ -96,8 +96,8 @@ def common() -> dict[str, Param]:
 
 
 def contrastive(
-    cl_help: str = "a finished contrastive model (empty: SimCSE from `plm`, per pooling and "
-    "training seed, trained once and reused)",
+    cl_help: str = "a finished contrastive model (empty: SimCSE from `plm` per pooling and training seed, with the "
+    "scale's schedule and the full budget, trained once and reused)",
 ) -> dict[str, Param]:
     """What the chapters comparing a PLM with its SimCSE runs share."""
     return dict(
@@ -110,11 +110,11 @@ def contrastive(
             dict(check=_poolings),
         ),
         train_seeds=Param(
-            [0, 1, 2], "one SimCSE run per seed and pooling: the noise behind every margin", dict(check=_seeds(1))
+            [0, 1, 2], "SimCSE runs per seed and pooling: the noise behind every interval", dict(check=_seeds(1))
         ),
         simcse=Param(
             {},
-            "SimCSE parameters over the scale's preset, e.g. {'lr': 1e-4} (lib.science.training)",
+            "SimCSE parameters over both schedules, e.g. {'temperature': 0.1} (lib.science.training)",
             dict(check=_simcse),
             kind="simcse",
         ),
@@ -162,7 +162,9 @@ CHAPTERS: dict[str, Declaration] = {
             seeds=Param([0, 1, 2, 3, 4], "one anisotropy sample per seed", dict(check=_seeds(1))),
             dataset=Param("stsb", "stsb | sts12..sts16 | sickr | wiki"),
             split=Param("test", "the split of the dataset"),
-            column=Param("sentence1", "the column of sentences"),
+            column=Param(
+                "sentence1", "the column of sentences: sentence1 | sentence2", dict(choices=("sentence1", "sentence2"))
+            ),
             max_sentences=Param(0, "0: all sentences of the split", dict(minimum=0)),
             n_samples=Param(1000, "sentences drawn per anisotropy sample", dict(minimum=2)),
             batch_size=Param(64, "sentences per encoding batch", dict(minimum=1)),
@@ -197,12 +199,7 @@ CHAPTERS: dict[str, Declaration] = {
             ),
             grid_lrs=Param([3e-5, 1e-4, 3e-4], "the SimCSE schedule grid: learning rates"),
             grid_dropouts=Param([0.1, 0.2], "the SimCSE schedule grid: dropout (the augmentation's strength)"),
-            grid_steps=Param([250, 1000], "the SimCSE schedule grid: stage 1 length, then stage 2 length"),
-            grid_keep=Param(
-                0,
-                "settings per pooling carried from stage 1 to stage 2 (stated: 2; 0: stage 1 only)",
-                dict(minimum=0),
-            ),
+            grid_steps=Param(250, "the SimCSE schedule grid: steps per run", dict(minimum=1)),
             simcse=Param(
                 {},
                 "other SimCSE parameters of the grid's runs, over the scale's preset",
@@ -222,8 +219,7 @@ CHAPTERS: dict[str, Declaration] = {
                 seeds=[0, 1],
                 grid_lrs=[1e-4],
                 grid_dropouts=[0.1],
-                grid_steps=[6, 12],
-                grid_keep=1,
+                grid_steps=6,
             ),
             pocket={},
             paper=dict(source="none", plm="bert-base-uncased"),
@@ -256,12 +252,11 @@ CHAPTERS: dict[str, Declaration] = {
                 "sklearn", "sklearn | stop-words: the functional-token list", dict(choices=("sklearn", "stop-words"))
             ),
             alt_stopwords=Param("stop-words", "the sensitivity check's list", dict(choices=("sklearn", "stop-words"))),
-            bootstrap=Param(2000, "bootstrap resamples over token ids", dict(minimum=10)),
             **geometry(5),
             **common(),
         ),
         scales=dict(
-            smoke=dict(SMOKE_PAIR, extra_models=[], bootstrap=200),
+            smoke=dict(SMOKE_PAIR, extra_models=[]),
             pocket={},
             paper=dict(PAPER_PAIR, extra_models=["sentence-transformers/all-mpnet-base-v2"]),
         ),
@@ -276,12 +271,23 @@ CHAPTERS: dict[str, Declaration] = {
                 dict(check=_names),
             ),
             poolings=contrastive()["poolings"],
-            train_seeds=contrastive()["train_seeds"],
+            train_seeds=Param(
+                [0, 1, 2],
+                "full-budget runs per seed and pooling: the noise behind every interval",
+                dict(check=_seeds(1)),
+            ),
+            literal_seeds=Param(
+                [0],
+                "runs of SimCSE's literal schedule (its first steps) per pooling, for the path comparison",
+                dict(check=_seeds(0)),
+            ),
             simcse=contrastive()["simcse"],
             early_share=Param(0.1, "early: the first tenth of the steps", dict(above=0, maximum=1)),
             **common(),
         ),
-        scales=dict(smoke=dict(plm="tiny-random-bert"), pocket={}, paper=dict(plm="bert-base-uncased")),
+        scales=dict(
+            smoke=dict(plm="tiny-random-bert"), pocket={}, paper=dict(plm="bert-base-uncased", literal_seeds=[])
+        ),
         ci_scale="smoke",
     ),
     "06_simcse_anchor": Declaration(
@@ -304,7 +310,7 @@ CHAPTERS: dict[str, Declaration] = {
             **common(),
         ),
         scales=dict(
-            smoke=dict(plm="tiny-random-bert", extra_models=[], tasks=["STSB", "SICKR"]),
+            smoke=dict(plm="tiny-random-bert", extra_models=[], tasks=["STSB"]),
             pocket={},
             paper=dict(PAPER_PAIR, extra_models=["sentence-transformers/all-MiniLM-L6-v2"]),
         ),
@@ -328,8 +334,7 @@ CHAPTERS: dict[str, Declaration] = {
     ),
     "09_pooling": Declaration(
         dict(
-            # the page's default: three of the five poolings (the other two, avg_first_last and avg_top2, did not fit
-            # the session that published the pocket page; -p 'values=[...]' adds them, the paper preset has all five)
+            # three of the five poolings by default, at two CPU cores' cost; the paper preset has all five
             **ablation(["cls", "cls_before_pooler", "avg"], "the poolings"),
             **common(),
         ),

@@ -4,8 +4,9 @@ The chapter's py:percent source is read with jupytext (papermill cannot read ``.
 with the parameters injected after its ``parameters`` cell. Papermill never writes onto the paired notebook in
 ``book/``: :func:`publish` executes into a temporary file, checks that no parameter was injected, strips
 papermill's bookkeeping, and only then replaces the paired ``.ipynb`` and ``book/results/<chapter>/results.json``
-(copied from the folder it handed the run, ``$SRL_RUN_DIR``; training runs the chapter reuses stay cached under
-``runs/``). A run's folder is resolved once, here, and handed down: the chapter never names it again.
+with the page's data files (copied from the folder it handed the run, ``$SRL_RUN_DIR``; see
+:mod:`lib.book.datafiles`; training runs the chapter reuses stay cached under ``runs/``). A run's folder is
+resolved once, here, and handed down: the chapter never names it again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from ..science.files import atomic_write_text
 from ..science.provenance import git_state
-from . import identity
+from . import datafiles, identity, parameters, plan
 from .chapters import BOOK, PUBLISHED, Chapter
 
 
@@ -53,6 +54,8 @@ def run(chapter: Chapter, scale: str | None = None, overrides: dict | None = Non
     The run folder is named from the run's identity (:mod:`lib.book.identity`) unless ``out_dir`` is given.
     """
     params = chapter.parameters(scale, dict(overrides or {}))
+    if chapter.stem in parameters.CHAPTERS:  # every rule, every SimCSE run: refused here, before any folder exists
+        plan.check(chapter.stem, chapter.effective(params))
     out_dir = identity.run_dir(chapter.stem, chapter.effective(params), params.get("out_dir", ""))
     params["out_dir"] = str(out_dir)
     try:
@@ -115,7 +118,7 @@ def publish(chapter: Chapter, progress: bool = True, published: Path = PUBLISHED
             "page's provenance names a clean commit",
             file=sys.stderr,
         )
-    from .chapter_run import RUN_DIR_ENV
+    from .results import RUN_DIR_ENV
 
     target = chapter.notebook_path
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,5 +140,6 @@ def publish(chapter: Chapter, progress: bool = True, published: Path = PUBLISHED
         if not (run_dir / "results.json").is_file():
             raise RuntimeError(f"the run wrote no results.json into {run_dir}")
         atomic_write_text(published / chapter.stem / "results.json", (run_dir / "results.json").read_text("utf-8"))
+        datafiles.publish(run_dir, published / chapter.stem)  # the page's data files, listed in its data.json
         atomic_write_text(target, staged.read_text(encoding="utf-8"))
     return target

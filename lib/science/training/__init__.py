@@ -14,7 +14,7 @@ The rooms, one job each:
 - :mod:`.processes` -- one process or data-parallel ones under torchrun.
 """
 
-from .config import CONFIGS, OBJECTIVES, MLMConfig, SimCSEConfig, TrainConfig, describe, resolve
+from .config import CONFIGS, OBJECTIVES, MLMConfig, SimCSEConfig, TrainConfig, describe, resolve, schedule
 from .folder import TrainingError, read_status
 from .loop import NonFiniteLoss, TrainState, max_steps_of, train
 from .snapshots import LOG_STEPS
@@ -41,6 +41,7 @@ __all__ = [
     "read_status",
     "resolve",
     "resolve_params",
+    "schedule",
     "snapshot_schedule",
     "train",
 ]

@@ -4,7 +4,7 @@
     cfg.lr, cfg.as_dict()                                      # typed fields; the dict is what train.json records
 
 Everything else derives from these declarations: the checks (:func:`check`), the presets (``PRESETS``, per scale),
-``python -m lib.train --list``, the run identity (the resolved dict, :mod:`lib.book.identity`) and the chapters'
+``python -m lib.train simcse --list``, the run identity (the resolved dict, :mod:`lib.book.identity`) and the chapters'
 SimCSE knobs. Adding a SimCSE parameter is one line in :class:`SimCSEConfig`.
 
 ``max_steps = 0`` means one epoch over the training sentences (SimCSE's ``num_train_epochs 1``); the smoke and
@@ -121,8 +121,8 @@ class SimCSEConfig(TrainConfig):
     # full run's step k, so the two compare paths at equal budget (snapshots at matching steps).
     SCHEDULES: ClassVar[dict] = {
         "smoke": {
-            "full": dict(max_steps=40, lr=3e-4, snapshot_steps=[0, 10, 20, 40]),
-            "literal": dict(max_steps=400, stop_step=20, lr=3e-5, eval_steps=10, snapshot_steps=[0, 10, 20]),
+            "full": dict(max_steps=40, lr=3e-4, eval_steps=2, snapshot_steps=[0, 2, 4, 10, 20, 40]),
+            "literal": dict(max_steps=400, stop_step=40, lr=3e-5, eval_steps=20, snapshot_steps=[0, 20, 40]),
         },
         "pocket": {
             "full": dict(
@@ -241,6 +241,16 @@ def resolve(objective: str, overrides: dict | None = None) -> TrainConfig:
                 pass
         values[name] = value if name == "snapshot_steps" else P.coerce(name, defaults[name], value)
     return cls(**values).check()
+
+
+def schedule(scale: str, name: str) -> dict:
+    """The overrides of SimCSE's named schedule ``name`` at ``scale``: ``short`` is the scale's preset itself,
+    ``full`` and ``literal`` are :attr:`SimCSEConfig.SCHEDULES`."""
+    P.scale(scale)
+    known = {"short": {}, **SimCSEConfig.SCHEDULES.get(scale, {})}
+    if name not in known:
+        raise ParameterError("schedule", name, f"at {scale} scale one of " + ", ".join(known))
+    return dict(known[name])
 
 
 def describe(objective: str) -> list[tuple[str, object, str]]:

@@ -40,8 +40,22 @@ def write_status(out_dir: Path, doc: dict) -> None:
 
 
 def load_checkpoint(out_dir: Path) -> dict | None:
+    """The folder's checkpoint, None without one; a checkpoint that cannot be read (truncated, corrupt) stops with
+    one :class:`TrainingError` naming it and what to do."""
     path = out_dir / CHECKPOINT
-    return torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError ... for a damaged file
+        raise TrainingError(
+            f"{path} cannot be read ({err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else 'empty'}); "
+            f"it was damaged after it was written (checkpoints are written atomically). Delete it to train this "
+            f"run again from step 0, or restore it from a copy"
+        ) from None
+    if not isinstance(checkpoint, dict) or "step" not in checkpoint:
+        raise TrainingError(f"{path} is not a checkpoint of this engine; delete it to train the run from step 0")
+    return checkpoint
 
 
 def save_checkpoint(out_dir: Path, checkpoint: dict) -> None:
