@@ -1,6 +1,7 @@
-"""Docs that run: every ``python -m lib...`` command in the README and in the library's docstrings names a command
-that exists, chapters that exist, and parameters the chapter (or the training engine) declares, with values of the
-declared type. Nothing is trained or executed: the commands are parsed and checked against the declarations."""
+"""Docs that run: every ``python -m lib...`` command in the README, the book's hand-written pages and the library's
+docstrings names a command that exists, chapters that exist, and parameters the chapter (or the training engine)
+declares, with values of the declared type. Nothing is trained or executed: the commands are parsed and checked
+against the declarations."""
 
 import re
 import shlex
@@ -13,7 +14,11 @@ from lib.science.params import SCALES
 from lib.science.provenance import REPO_ROOT
 
 COMMAND = re.compile(r"python -m (lib(?:\.[a-z_]+)+)((?:[ \t]+[^\s#`]+)*)")
-SOURCES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "lib").rglob("*.py"))]
+SOURCES = [
+    REPO_ROOT / "README.md",
+    *sorted((REPO_ROOT / "book").glob("*.md")),
+    *sorted((REPO_ROOT / "lib").rglob("*.py")),
+]
 
 
 def commands() -> list[tuple[str, str, list[str]]]:
