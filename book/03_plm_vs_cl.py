@@ -132,7 +132,7 @@ literate.show(movement.norm_change_bound)
 
 # %% tags=["hide-input"]
 moved, plm_gain, simcse_sum = pairs.movement_table(measured)
-tables.show(moved.set_index("model"), transpose_if_wider_than=6, caption=f"How far each CL model and null control is from the PLM (last "
+tables.show(moved.set_index("model"), split_every=4, caption=f"How far each CL model and null control is from the PLM (last "
             f"LayerNorm gain of the PLM: {plm_gain:.4f}; SimCSE's epoch: Σ lr {simcse_sum:.3f})")
 allowed = moved.set_index("model")["largest norm change allowed"].to_dict() if "largest norm change allowed" in moved else {}
 

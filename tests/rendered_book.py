@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.py"))
-PAGES = ["intro", *CHAPTERS, "scorecard", "references"]
+PAGES = ["intro", *CHAPTERS, "scorecard", "learned", "references"]
 WIDTH = 1400
 FLAGS = [
     "--headless",

@@ -296,7 +296,7 @@ def test_the_scorecard_headline_is_the_default_setting_and_shows_every_other_set
     row = next(line for line in page.splitlines() if line.startswith("| **F1**"))
     assert scorecard.badge("contradicted") in row and "avg · end: supported" in row  # never merged into one word
     assert scorecard.badge("not reached") in row and findings.FINDINGS["F1"].paper in row
-    assert "[PLM vs CL](03_plm_vs_cl.ipynb)" in row
+    assert "[chapter 3](03_plm_vs_cl.ipynb)" in row and "null control: supported" in row
     assert scorecard.tally(runs)["contradicted"] == 1 and scorecard.tally(runs)["not yet run"] == 9
     assert "F1 contradicted there" in page and "<details>" in page
 
@@ -387,6 +387,8 @@ def test_tables_show_formats_columns_hides_a_plain_index_and_transposes_wide_tab
     styled = tables.style(wide, transpose_if_wider_than=7)
     assert styled.data.shape == (9, 2) and list(styled.data.columns) == ["τ = 0.01", "τ = 1"]
     assert tables.style(wide, transpose_if_wider_than=9).data.shape == (2, 9)
+    tall = pd.DataFrame([[0.1] * 9] * 12, index=[f"model {i}" for i in range(12)], columns=[f"c{i}" for i in range(9)])
+    assert tables.style(tall, transpose_if_wider_than=6).data.shape == (12, 9)  # swapping would only widen it
     assert "row_heading" in tables.style(wide).to_html()  # a named index is kept
 
 

@@ -84,12 +84,15 @@ def tally(runs: list[dict]) -> dict[str, int]:
     return counts
 
 
-def robustness(v: dict) -> str:
+BR = "<br>"
+
+
+def robustness(v: dict, sep: str = "; ") -> str:
     if v["robust"] is None:
         return "—"
     if v["robust"]:
         return "robust (" + ", ".join(v["settings"]) + ")"
-    return "; ".join(f"{s}: {w}" for s, w in v["settings"].items())
+    return sep.join(f"{s}: {w}" for s, w in v["settings"].items())
 
 
 def control_text(v: dict) -> str:
@@ -123,6 +126,11 @@ def titles() -> dict[str, str]:
 
 def _link(stem: str, names: dict[str, str]) -> str:
     return f"[{names.get(stem, stem)}]({stem}.ipynb)"
+
+
+def _short_link(stem: str) -> str:
+    """``[chapter 3](03_plm_vs_cl.ipynb)``: a narrow link (the full titles are in the table of contents)."""
+    return f"[chapter {int(stem[:2])}]({stem}.ipynb)"
 
 
 def _cell(text: str) -> str:
@@ -190,20 +198,20 @@ def render(runs: list[dict], names: dict[str, str] | None = None) -> str:
         "whether a change is specific to contrastive learning.",
         "",
         ":::{container} srl-scorecard",
-        "| finding | the paper reports | ours at the default setting | direction | size | other settings | "
-        "null control | chapter |",
-        "|---|---|---|---|---|---|---|---|",
+        "| finding | the paper reports | ours at the default setting | verdict | other settings; null control |",
+        "|---|---|---|---|---|",
     ]
     details = ["## Every check", ""]
     for fid, finding in registry.FINDINGS.items():
         v = verdict(fid, runs)
         if fid in EXPLORATORY:
             continue
-        where = _link(finding.chapter, names) if finding.chapter else "—"
+        where = f"<br>{_short_link(finding.chapter)}" if finding.chapter else ""
+        size = f"<br>size: {badge(v['size'])}" if v["size"] else ""
+        control = f"<br>null control: {_cell(control_text(v))}" if v["control"] else ""
         lines.append(
-            f"| **{fid}** {_cell(finding.claim)} | {_cell(finding.paper or finding.expected)} | {_cell(ours(fid, v))} "
-            f"| {badge(v['word'])} | {badge(v['size']) if v['size'] else '—'} | {_cell(robustness(v))} | "
-            f"{_cell(control_text(v))} | {where} |"
+            f"| **{fid}** {_cell(finding.claim)}{where} | {_cell(finding.paper or finding.expected)} | "
+            f"{_cell(ours(fid, v))} | {badge(v['word'])}{size} | {_cell(robustness(v, BR))}{control} |"
         )
     lines += [":::", "", "## Exploratory: the ablations (F10–F12)", ""]
     lines += [

@@ -188,14 +188,15 @@ def style(
     """A pandas ``Styler`` of ``df`` for the page: numbers formatted by :func:`fmt` (or ``formats``: column ->
     decimals / format spec / callable, see :func:`_formatter`), the index hidden when it is a plain 0..n-1
     range (``index`` forces it), an optional ``caption``, and -- when ``df`` has more columns than
-    ``transpose_if_wider_than`` -- rows and columns swapped so that a wide table becomes a long one."""
+    ``transpose_if_wider_than`` and fewer rows than columns -- rows and columns swapped so that a wide table becomes
+    a long one (a table with more rows than columns would only get wider: split it with :func:`show` instead)."""
     import pandas as pd
 
     if isinstance(df, pd.Series):
         df = df.to_frame()
     text, classes = formatted(df, formats, digits)
     show_index = index if index is not None else not _plain_index(df.index)
-    if transpose_if_wider_than is not None and df.shape[1] > transpose_if_wider_than:
+    if transpose_if_wider_than is not None and df.shape[1] > max(transpose_if_wider_than, df.shape[0]):
         if not show_index:  # the rows need names once they are columns
             text.index = classes.index = [str(i + 1) for i in range(len(text))]
         text, classes = text.T, classes.T
