@@ -149,24 +149,15 @@ def train(
 
 
 def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progress: bool, cache_dir) -> dict:
-    from tqdm import tqdm
-    from transformers import get_linear_schedule_with_warmup
-
+    """Train in ``out_dir`` from its checkpoint (or from the start); a finished run returns its record at once."""
     precision = devices.resolve_precision(cfg.precision, device)
     if devices.device_kind(device) == "cpu":
         devices.keep_freed_memory()
     for name in ("best", "last"):
         files.recover_dir(out_dir / name)
     params = files.json_safe(cfg.as_dict())
-    checkpoint = run_folder.load_checkpoint(out_dir)
+    checkpoint = _checkpoint_of_this_run(out_dir, cfg, params)
     if checkpoint is not None:
-        if checkpoint["params"] != params or checkpoint["objective"] != cfg.OBJECTIVE:
-            theirs = checkpoint["params"]
-            differ = sorted(k for k in set(theirs) | set(params) if theirs.get(k) != params.get(k))
-            raise run_folder.TrainingError(
-                f"{out_dir} holds a {checkpoint['objective']} run with other parameters (they differ in: "
-                f"{', '.join(differ) or 'the objective'}); use another out_dir or the same parameters to resume it"
-            )
         status = run_folder.read_status(out_dir)
         if (
             status
@@ -175,176 +166,221 @@ def _train(cfg: TrainConfig, device: str, procs: Processes, out_dir: Path, progr
             and checkpoint["step"] == checkpoint.get("end_step", checkpoint["max_steps"])
         ):
             return status
-
-    clock = provenance.Clock()
-    task = objective_for(cfg, device, progress, Path(cache_dir) if cache_dir else None)
-    global_batch = cfg.batch_size * procs.world
-    max_steps = max_steps_of(cfg, task.n_train, global_batch)
-    end_step = min(cfg.stop_step, max_steps) if cfg.stop_step else max_steps  # the schedule is max_steps long
-    snapshots_at = snapshot_schedule(cfg.snapshot_steps, end_step)
-    snapshots = Snapshots(cfg.data_dir, cfg.snapshot_sentences, task.tokenizer)
-    module = task.module
-    trained = procs.wrap(module, device)
-    opt = optimizer(module, cfg, task)
-    warmup_steps = int(cfg.warmup * max_steps)
-    scheduler = get_linear_schedule_with_warmup(opt, warmup_steps, max_steps)
-    scaler = torch.amp.GradScaler(devices.device_kind(device), enabled=precision == "fp16")
-    state = TrainState()
+    run = Run(cfg, device, precision, procs, out_dir, Path(cache_dir) if cache_dir else None, progress, params)
     if checkpoint is not None:
-        module.load_state_dict(checkpoint["module"])
-        opt.load_state_dict(checkpoint["optimizer"])
-        scaler.load_state_dict(checkpoint["scaler"])
-        state = TrainState(**checkpoint["state"])
-        if "scheduler" in checkpoint:
-            scheduler.load_state_dict(checkpoint["scheduler"])
-        else:  # a checkpoint from before the scheduler was saved: the schedule is a function of the step
-            for group in opt.param_groups:
-                group.setdefault("initial_lr", cfg.lr)
-            scheduler = get_linear_schedule_with_warmup(opt, warmup_steps, max_steps, last_epoch=state.step - 1)
-            for group, lr in zip(opt.param_groups, scheduler.get_last_lr()):
-                group["lr"] = lr
+        run.resume(checkpoint)
+    return run.train()
 
-    record = dict(
-        status="running",
-        objective=cfg.OBJECTIVE,
-        step=state.step,
-        params=params,
-        schedule=dict(
-            max_steps=max_steps,
-            end_step=end_step,
-            global_batch=global_batch,
-            world_size=procs.world,
-            warmup_steps=warmup_steps,
-            snapshot_steps=snapshots_at,
-            precision=precision,
-            n_train_sentences=task.n_train,
-        ),
-        **task.record(),
-        provenance=dict(
-            model=task.model_provenance(),
-            data=dict(identity=data.mirror_identity(cfg.data_dir), corpus_sha256=task.corpus_sha256),
-            **provenance.environment(device),
-        ),
-    )
-    bar = tqdm(
-        total=end_step,
-        initial=state.step,
-        desc=f"{cfg.OBJECTIVE} ({cfg.scale})",
-        unit="step",
-        disable=not (progress and procs.main),
-        dynamic_ncols=True,
-    )
 
-    def write(status: str | None = None, **extra) -> None:
-        if procs.main:
-            record.update(
-                step=state.step,
-                evals=state.evals,
-                snapshots=state.snapshots,
-                throughput=state.throughput(),
-                wall_time_s=round(clock.elapsed(), 1),
-                **extra,
-            )
-            record["status"] = status or record["status"]
-            run_folder.write_status(out_dir, record)
+def _checkpoint_of_this_run(out_dir: Path, cfg: TrainConfig, params: dict) -> dict | None:
+    """The folder's checkpoint, when it holds one; a checkpoint of other parameters stops with a message."""
+    checkpoint = run_folder.load_checkpoint(out_dir)
+    if checkpoint is not None and (checkpoint["params"] != params or checkpoint["objective"] != cfg.OBJECTIVE):
+        theirs = checkpoint["params"]
+        differ = sorted(k for k in set(theirs) | set(params) if theirs.get(k) != params.get(k))
+        raise run_folder.TrainingError(
+            f"{out_dir} holds a {checkpoint['objective']} run with other parameters (they differ in: "
+            f"{', '.join(differ) or 'the objective'}); use another out_dir or the same parameters to resume it"
+        )
+    return checkpoint
 
-    def evaluate() -> None:
-        with devices.autocast(device, precision):  # evaluated in the training precision
-            measured = task.evaluate()
-        result = dict(step=state.step, loss=state.take_mean_loss(), **measured)
-        state.evals.append(result)
-        if state.improved(result):
-            run_folder.export(task.export, out_dir / "best")
-        bar.set_postfix(
-            loss=f"{result['loss']:.4f}" if result["loss"] is not None else "—", stsb_dev=f"{result['stsb_dev']:.1f}"
+
+class Run:
+    """One run in its folder: the objective, the optimiser and its schedule, the state a checkpoint carries, and
+    the record (``train.json``) written as it goes. :meth:`train` is the loop; every other method is one thing the
+    loop does (a step, an evaluation, a snapshot, a checkpoint, a record)."""
+
+    def __init__(self, cfg, device, precision, procs, out_dir, cache_dir, progress, params):
+        from transformers import get_linear_schedule_with_warmup
+
+        self.cfg, self.device, self.precision, self.procs, self.out_dir = cfg, device, precision, procs, out_dir
+        self.params = params
+        self.clock = provenance.Clock()
+        self.task = objective_for(cfg, device, progress, cache_dir)
+        self.global_batch = cfg.batch_size * procs.world
+        self.max_steps = max_steps_of(cfg, self.task.n_train, self.global_batch)
+        # the learning rate decays over max_steps; a run may stop earlier, inside that schedule
+        self.end_step = min(cfg.stop_step, self.max_steps) if cfg.stop_step else self.max_steps
+        self.snapshots_at = snapshot_schedule(cfg.snapshot_steps, self.end_step)
+        self.snapshots = Snapshots(cfg.data_dir, cfg.snapshot_sentences, self.task.tokenizer)
+        self.module = self.task.module
+        self.trained = procs.wrap(self.module, device)
+        self.opt = optimizer(self.module, cfg, self.task)
+        self.warmup_steps = int(cfg.warmup * self.max_steps)
+        self.scheduler = get_linear_schedule_with_warmup(self.opt, self.warmup_steps, self.max_steps)
+        self.scaler = torch.amp.GradScaler(devices.device_kind(device), enabled=precision == "fp16")
+        self.state = TrainState()
+        self.record = self._new_record()
+        self.progress = progress and procs.main
+
+    def resume(self, checkpoint: dict) -> None:
+        self.module.load_state_dict(checkpoint["module"])
+        self.opt.load_state_dict(checkpoint["optimizer"])
+        self.scaler.load_state_dict(checkpoint["scaler"])
+        self.scheduler.load_state_dict(checkpoint["scheduler"])
+        self.state = TrainState(**checkpoint["state"])
+        self.record["step"] = self.state.step
+
+    def _new_record(self) -> dict:
+        cfg, task = self.cfg, self.task
+        return dict(
+            status="running",
+            objective=cfg.OBJECTIVE,
+            step=self.state.step,
+            params=self.params,
+            schedule=dict(
+                max_steps=self.max_steps,
+                end_step=self.end_step,
+                global_batch=self.global_batch,
+                world_size=self.procs.world,
+                warmup_steps=self.warmup_steps,
+                snapshot_steps=self.snapshots_at,
+                precision=self.precision,
+                n_train_sentences=task.n_train,
+            ),
+            **task.record(),
+            provenance=dict(
+                model=task.model_provenance(),
+                data=dict(identity=data.mirror_identity(cfg.data_dir), corpus_sha256=task.corpus_sha256),
+                **provenance.environment(self.device),
+            ),
         )
 
-    def save() -> None:
-        if procs.main:
+    def train(self) -> dict:
+        """Steps until the end of the run: every snapshot, evaluation, checkpoint and record on its schedule."""
+        from tqdm import tqdm
+
+        state, cfg, main = self.state, self.cfg, self.procs.main
+        self.bar = tqdm(
+            total=self.end_step,
+            initial=state.step,
+            desc=f"{cfg.OBJECTIVE} ({cfg.scale})",
+            unit="step",
+            disable=not self.progress,
+            dynamic_ncols=True,
+        )
+        self.write()
+        if state.step == 0 and main:
+            if 0 in self.snapshots_at:
+                self.snapshot()
+            self.evaluate()
+            self.write()
+        self.module.train()
+        try:
+            while state.step < self.end_step:
+                self.step()
+                if main and state.step in self.snapshots_at:
+                    self.snapshot()
+                evaluated = state.step % cfg.eval_steps == 0 or state.step == self.end_step
+                if evaluated and main:
+                    self.evaluate()
+                if state.step % cfg.checkpoint_steps == 0 or state.step == self.end_step:
+                    self.save()
+                if evaluated or state.step % cfg.checkpoint_steps == 0:
+                    self.write()
+                self.module.train()
+        except NonFiniteLoss as err:
+            self.write("failed", error=str(err))
+            raise
+        finally:
+            self.bar.close()
+        if main:
+            self.finish()
+        return self.record
+
+    def step(self) -> None:
+        """One optimisation step, every random choice of it derived from (seed, step, rank)."""
+        state, procs, device = self.state, self.procs, self.device
+        step = state.step
+        self.task.reseed(step_seed(self.cfg.seed, step, procs.rank))
+        t0 = time.perf_counter()
+        with devices.autocast(device, self.precision):
+            loss, counts = self.task.loss(self.trained, step, procs, self.global_batch)
+        if not torch.isfinite(loss.detach()):
+            raise NonFiniteLoss(
+                f"the loss is {float(loss.detach())} at step {step + 1}; stopped, keeping the last "
+                f"good checkpoint (step {_checkpoint_step(self.out_dir)}). Lower the learning rate "
+                f"(lr = {self.cfg.lr}) or use precision fp32."
+            )
+        self.scaler.scale(loss).backward()
+        if self.cfg.grad_clip > 0:
+            self.scaler.unscale_(self.opt)
+            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.cfg.grad_clip)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.scheduler.step()
+        self.opt.zero_grad(set_to_none=True)
+        if devices.device_kind(device) == "cuda" and (step + 1) % 50 == 0:
+            torch.cuda.synchronize()
+        state.add_loss(
+            float(loss.detach()),
+            counts["sentences"] * procs.world,
+            counts["tokens"] * procs.world,
+            time.perf_counter() - t0,
+        )
+        self.bar.update(1)
+
+    def snapshot(self) -> None:
+        self.state.snapshots.append(dict(step=self.state.step, **self.snapshots.measure(self.task.encoder())))
+
+    def evaluate(self) -> None:
+        """STS-B dev now (and the mean training loss since the last one); the best so far exported to ``best``."""
+        with devices.autocast(self.device, self.precision):  # evaluated in the training precision
+            measured = self.task.evaluate()
+        result = dict(step=self.state.step, loss=self.state.take_mean_loss(), **measured)
+        self.state.evals.append(result)
+        if self.state.improved(result):
+            run_folder.export(self.task.export, self.out_dir / "best")
+        loss = f"{result['loss']:.4f}" if result["loss"] is not None else "—"
+        self.bar.set_postfix(loss=loss, stsb_dev=f"{result['stsb_dev']:.1f}")
+
+    def save(self) -> None:
+        if self.procs.main:
             run_folder.save_checkpoint(
-                out_dir,
+                self.out_dir,
                 dict(
-                    objective=cfg.OBJECTIVE,
-                    params=params,
-                    step=state.step,
-                    max_steps=max_steps,
-                    end_step=end_step,
-                    module=module.state_dict(),
-                    optimizer=opt.state_dict(),
-                    scheduler=scheduler.state_dict(),
-                    scaler=scaler.state_dict(),
-                    state=asdict(state),
+                    objective=self.cfg.OBJECTIVE,
+                    params=self.params,
+                    step=self.state.step,
+                    max_steps=self.max_steps,
+                    end_step=self.end_step,
+                    module=self.module.state_dict(),
+                    optimizer=self.opt.state_dict(),
+                    scheduler=self.scheduler.state_dict(),
+                    scaler=self.scaler.state_dict(),
+                    state=asdict(self.state),
                 ),
             )
-        procs.barrier()
+        self.procs.barrier()
 
-    write()
-    if state.step == 0 and procs.main:
-        if 0 in snapshots_at:
-            state.snapshots.append(dict(step=0, **snapshots.measure(task.encoder())))
-        evaluate()
-        write()
-    module.train()
-    try:
-        while state.step < end_step:
-            step = state.step
-            task.reseed(step_seed(cfg.seed, step, procs.rank))  # every random choice of this step
-            t0 = time.perf_counter()
-            with devices.autocast(device, precision):
-                loss, counts = task.loss(trained, step, procs, global_batch)
-            if not torch.isfinite(loss.detach()):
-                raise NonFiniteLoss(
-                    f"the loss is {float(loss.detach())} at step {step + 1}; stopped, keeping the last "
-                    f"good checkpoint (step {_checkpoint_step(out_dir)}). Lower the learning rate "
-                    f"(lr = {cfg.lr}) or use precision fp32."
-                )
-            scaler.scale(loss).backward()
-            if cfg.grad_clip > 0:
-                scaler.unscale_(opt)
-                torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
-            scaler.step(opt)
-            scaler.update()
-            scheduler.step()
-            opt.zero_grad(set_to_none=True)
-            if devices.device_kind(device) == "cuda" and (step + 1) % 50 == 0:
-                torch.cuda.synchronize()
-            state.add_loss(
-                float(loss.detach()),
-                counts["sentences"] * procs.world,
-                counts["tokens"] * procs.world,
-                time.perf_counter() - t0,
+    def write(self, status: str | None = None, **extra) -> None:
+        if self.procs.main:
+            self.record.update(
+                step=self.state.step,
+                evals=self.state.evals,
+                snapshots=self.state.snapshots,
+                throughput=self.state.throughput(),
+                wall_time_s=round(self.clock.elapsed(), 1),
+                **extra,
             )
-            bar.update(1)
-            if procs.main and state.step in snapshots_at:
-                state.snapshots.append(dict(step=state.step, **snapshots.measure(task.encoder())))
-            evaluated = state.step % cfg.eval_steps == 0 or state.step == end_step
-            if evaluated and procs.main:
-                evaluate()
-            if state.step % cfg.checkpoint_steps == 0 or state.step == end_step:
-                save()
-            if evaluated or state.step % cfg.checkpoint_steps == 0:
-                write()
-            module.train()
-    except NonFiniteLoss as err:
-        write("failed", error=str(err))
-        raise
-    finally:
-        bar.close()
+            self.record["status"] = status or self.record["status"]
+            run_folder.write_status(self.out_dir, self.record)
 
-    if procs.main:
-        final = state.evals[-1] if state.evals and state.evals[-1]["step"] == end_step else None
-        run_folder.export(task.export, out_dir / "last")
-        write(
+    def finish(self) -> None:
+        """The last model exported to ``last``; the record finished with the final weights' hash and the best."""
+        evals, end = self.state.evals, self.end_step
+        final = evals[-1] if evals and evals[-1]["step"] == end else None
+        run_folder.export(self.task.export, self.out_dir / "last")
+        self.write(
             "finished",
             final=dict(
-                step=end_step,
+                step=end,
                 loss=final["loss"] if final else None,
                 stsb_dev=final["stsb_dev"] if final else None,
-                weights_sha256=files.state_dict_sha256(task.final_weights()),
+                weights_sha256=files.state_dict_sha256(self.task.final_weights()),
             ),
-            best=state.best,
+            best=self.state.best,
         )
-    return record
 
 
 def _checkpoint_step(out_dir: Path) -> int:
