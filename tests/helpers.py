@@ -84,3 +84,15 @@ def random_corpus(n: int, vocab: int, seed: int, min_len: int = 3, max_len: int 
         body = rng.integers(10, vocab, size=rng.integers(min_len, max_len)).tolist()
         out.append([101, *body, 102])
     return out
+
+
+def spec_values(spec, key):
+    """Every value of ``key`` anywhere in a Vega-Lite spec (nested dicts and lists)."""
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k == key:
+                yield v
+            yield from spec_values(v, key)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from spec_values(v, key)

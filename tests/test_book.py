@@ -14,6 +14,7 @@ from lib.book import chapters, findings, identity, results, scorecard, vega
 from lib.science import files
 from lib.science import params as P
 from lib.science.provenance import REPO_ROOT
+from tests.helpers import spec_values
 
 LIB = REPO_ROOT / "lib"
 
@@ -459,18 +460,6 @@ def _steps(series=("batch 128", "batch 16", "batch 32", "batch 64"), metrics=("A
     )
 
 
-def _specs(spec, key):
-    """Every value of ``key`` anywhere in a Vega-Lite spec."""
-    if isinstance(spec, dict):
-        for k, v in spec.items():
-            if k == key:
-                yield v
-            yield from _specs(v, key)
-    elif isinstance(spec, list):
-        for v in spec:
-            yield from _specs(v, key)
-
-
 def _datasets(spec) -> list[list[dict]]:
     return list(spec.get("datasets", {}).values())
 
@@ -480,9 +469,9 @@ def test_chart_grids_have_no_wrapped_facets_and_fill_their_rows():
 
     assert [vega.fit_columns(n) for n in (1, 2, 3, 4, 6, 8, 9, 10)] == [1, 2, 3, 2, 3, 3, 3, 3]
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
-    assert "facet" not in spec and not list(_specs({k: v for k, v in spec.items() if k != "config"}, "columns"))
+    assert "facet" not in spec and not list(spec_values({k: v for k, v in spec.items() if k != "config"}, "columns"))
     assert [len(row["hconcat"]) for row in spec["vconcat"]] == [2, 2]
-    titles = [t["text"] for t in _specs(spec, "title") if isinstance(t, dict) and "text" in t]
+    titles = [t["text"] for t in spec_values(spec, "title") if isinstance(t, dict) and "text" in t]
     assert set(titles) >= {"A", "norm", "IntraSim", "STS"}
 
 
@@ -493,11 +482,11 @@ def test_ordered_settings_get_a_sequential_scale_in_numeric_order():
     assert vega.numeric_order(["τ = 1", "τ = 0.001", "τ = 0.05"]) == ["τ = 0.001", "τ = 0.05", "τ = 1"]
     assert vega.numeric_order(["cls", "avg"]) is None
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
-    color = next(c for c in _specs(spec, "color") if isinstance(c, dict) and c.get("field") == "setting")
+    color = next(c for c in spec_values(spec, "color") if isinstance(c, dict) and c.get("field") == "setting")
     assert color["type"] == "ordinal" and color["sort"] == ["batch 16", "batch 32", "batch 64", "batch 128"]
     assert color["scale"]["range"] == vega.ordered_colours(4)
     pooling = charts.over_steps(_steps(series=("cls", "avg", "avg_top2")), "t", series="setting").to_dict()
-    color = next(c for c in _specs(pooling, "color") if isinstance(c, dict) and c.get("field") == "setting")
+    color = next(c for c in spec_values(pooling, "color") if isinstance(c, dict) and c.get("field") == "setting")
     assert color["type"] == "nominal" and color["sort"] == ["cls", "avg", "avg_top2"]
 
 
@@ -533,7 +522,7 @@ def test_neighbouring_ordered_settings_can_be_told_apart():
 
 
 def _colour_of(spec: dict, field: str, label: str) -> str:
-    color = next(c for c in _specs(spec, "color") if isinstance(c, dict) and c.get("field") == field)
+    color = next(c for c in spec_values(spec, "color") if isinstance(c, dict) and c.get("field") == field)
     return color["scale"]["range"][color["scale"]["domain"].index(label)]
 
 
@@ -582,11 +571,11 @@ def test_averages_over_training_seeds_carry_their_spread_as_a_band():
         ]
     )
     spec = charts.per_layer_models(per_seed, "t", seed="seed").to_dict()
-    marks = [m if isinstance(m, str) else m["type"] for m in _specs(spec, "mark")]
+    marks = [m if isinstance(m, str) else m["type"] for m in spec_values(spec, "mark")]
     assert "area" in marks and "line" in marks
     row = next(r for r in _band_rows(spec) if r["model"] == "cls" and r["layer"] == 1)
     assert (row["value"], row["lo"], row["hi"], row["seeds"]) == (pytest.approx(1.1), 1.0, 1.2, 3)
-    area = next(unit for layers in _specs(spec, "layer") for unit in layers if unit["mark"]["type"] == "area")
+    area = next(unit for layers in spec_values(spec, "layer") for unit in layers if unit["mark"]["type"] == "area")
     assert area["encoding"]["y"]["field"] == "lo" and area["encoding"]["y2"]["field"] == "hi"
     assert area["encoding"]["color"]["field"] == "model"  # the band in its line's colour
     # chapter 5's labels "cls · seed 1": the seed is read from the label, one line per pooling
@@ -594,7 +583,7 @@ def test_averages_over_training_seeds_carry_their_spread_as_a_band():
     spec = charts.over_steps(steps, "t", series="setting", seed="seed").to_dict()
     assert {r["setting"] for r in _band_rows(spec)} == {"cls", "avg"}
     plain = charts.over_steps(steps, "t", series="setting").to_dict()
-    assert "area" not in [m if isinstance(m, str) else m["type"] for m in _specs(plain, "mark")]
+    assert "area" not in [m if isinstance(m, str) else m["type"] for m in spec_values(plain, "mark")]
 
 
 def test_a_quantity_that_barely_moves_is_drawn_as_its_change():
@@ -609,13 +598,13 @@ def test_a_quantity_that_barely_moves_is_drawn_as_its_change():
         for m, v, k in (("mean token norm", 18.78, 0.06 / 250), ("anisotropy A", 0.6, -0.001))
     ]
     spec = charts.over_steps(pd.DataFrame(rows), "t").to_dict()
-    titles = [t["text"] for t in _specs(spec, "title") if isinstance(t, dict) and "text" in t]
+    titles = [t["text"] for t in spec_values(spec, "title") if isinstance(t, dict) and "text" in t]
     assert "mean token norm (% change from step 0)" in titles and "anisotropy A" in titles
     norm = next(d for d in _datasets(spec) if d and d[0]["metric"] == "mean token norm")
     last = next(r for r in norm if r["step"] == 250 and r["series"] == "cls")
     assert last["value"] == pytest.approx(0.06 / 18.78 * 100) and last["raw"] == pytest.approx(18.84)
     kept = charts.over_steps(pd.DataFrame(rows), "t", relative=False).to_dict()
-    assert "mean token norm" in [t["text"] for t in _specs(kept, "title") if isinstance(t, dict) and "text" in t]
+    assert "mean token norm" in [t["text"] for t in spec_values(kept, "title") if isinstance(t, dict) and "text" in t]
     assert vega.barely_moves([18.785, 18.84]) and not vega.barely_moves([0.02, 0.03])
 
 
@@ -626,10 +615,10 @@ def test_the_step_axis_ends_at_the_last_step_with_readable_log_ticks():
     assert vega.log_ticks(1, 1000) == [1, 10, 100, 1000]
     assert vega.log_ticks(1, 1500) == [1, 10, 100, 1000]  # 1500 would collide with 1000
     spec = charts.over_steps(_steps(), "t", series="setting").to_dict()
-    x = next(v for v in _specs(spec, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
+    x = next(v for v in spec_values(spec, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
     assert x["scale"]["domain"] == [1, 250] and x["scale"]["type"] == "log" and x["axis"]["values"][-1] == 250
     linear = charts.over_steps(_steps(), "t", series="setting", log_x=False).to_dict()
-    x = next(v for v in _specs(linear, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
+    x = next(v for v in spec_values(linear, "x") if isinstance(v, dict) and v.get("field") == "step_plot")
     assert x["scale"]["domain"] == [0, 250]
 
 
@@ -674,7 +663,7 @@ def test_bars_are_horizontal_with_a_legend_and_labelled_reference_marks():
         reference_label="SimCSE (Gao et al. 2021), Table 5",
     ).to_dict()
     assert spec["title"]["subtitle"] == "black marks: SimCSE (Gao et al. 2021), Table 5"
-    marks = [m if isinstance(m, str) else m["type"] for m in _specs(spec, "mark")]
+    marks = [m if isinstance(m, str) else m["type"] for m in spec_values(spec, "mark")]
     assert "bar" in marks and "tick" in marks
     bar = next(layer for layer in spec["layer"] if layer["mark"] in ("bar", {"type": "bar"}))
     assert bar["encoding"]["x"]["type"] == "quantitative" and bar["encoding"]["y"]["field"] == "task"
@@ -715,7 +704,7 @@ def test_seed_spread_and_scatter_fit_their_axes_to_the_data():
     df = pd.DataFrame({"x": rng.uniform(1, 100, 200), "y": np.r_[rng.normal(0, 0.01, 199), 5.0]})
     spec = charts.scatter(df, "x", "y", "t").to_dict()
     assert "1 of 200 points" in spec["title"]["subtitle"]
-    y = next(v for v in _specs(spec, "y") if isinstance(v, dict) and v.get("field") == "_y")
+    y = next(v for v in spec_values(spec, "y") if isinstance(v, dict) and v.get("field") == "_y")
     assert y["scale"]["domain"][1] < 0.1
 
 

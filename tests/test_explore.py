@@ -10,6 +10,7 @@ import pytest
 
 from lib.book import explore
 from lib.science.geometry import Geometry
+from tests.helpers import spec_values
 
 N_STATES = 4
 
@@ -119,26 +120,15 @@ def _curves() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _walk(spec, key):
-    if isinstance(spec, dict):
-        for k, v in spec.items():
-            if k == key:
-                yield v
-            yield from _walk(v, key)
-    elif isinstance(spec, list):
-        for v in spec:
-            yield from _walk(v, key)
-
-
 def test_one_step_slider_drives_every_panel_of_the_scrubber():
     spec = explore.scrubber(_curves(), ["anisotropy A", "STS-B dev ×100"], "dynamics").to_dict()
-    bound = [p for p in _walk(spec, "params") for p in p if "bind" in p]
+    bound = [p for p in spec_values(spec, "params") for p in p if "bind" in p]
     assert [p["name"] for p in bound] == ["snapshot"] and spec["params"][0]["name"] == "snapshot"
     steps = [0, 10, 25, 100, 250, 1563]  # every run's snapshots, in order: the slider moves by index
     assert bound[0]["bind"]["max"] == len(steps) - 1 and bound[0]["value"] == len(steps) - 1
-    filters = [f["filter"] for f in _walk(spec, "transform") for f in f if "filter" in f]
+    filters = [f["filter"] for f in spec_values(spec, "transform") for f in f if "filter" in f]
     assert filters and all("snapshot" in f for f in filters)  # the profile reads the slider
-    rules = [m for m in _walk(spec, "mark") if isinstance(m, dict) and m["type"] == "rule"]
+    rules = [m for m in spec_values(spec, "mark") if isinstance(m, dict) and m["type"] == "rule"]
     assert len(rules) == 2 and f'"calculate": "{json.dumps(steps)}[snapshot]"' in json.dumps(spec)
     profile = next(d for d in spec["datasets"].values() if d and "i_from" in d[0] and d[0]["metric"] == "anisotropy A")
     # cls stopped at 250: from its last snapshot on, the slider shows it; avg's step 25 holds until 1563
@@ -154,4 +144,4 @@ def test_the_scrubber_averages_seeds_into_a_band():
     spec = explore.scrubber(_curves(), ["anisotropy A"], "dynamics", seed="seed").to_dict()
     rows = next(d for d in spec["datasets"].values() if d and "lo" in d[0])
     assert {r["series"] for r in rows} == {"cls", "avg"}
-    assert "area" in [m["type"] if isinstance(m, dict) else m for m in _walk(spec, "mark")]
+    assert "area" in [m["type"] if isinstance(m, dict) else m for m in spec_values(spec, "mark")]

@@ -195,13 +195,7 @@ def direction(
     mean(baseline)`` with the pooled two-sample interval."""
     if expected_sign not in (-1, 1):
         raise ValueError(f"expected_sign = {expected_sign!r}; expected +1 or -1")
-    values = list(per_seed.values()) if isinstance(per_seed, dict) else list(per_seed)
-    if baseline is None:
-        est = stats.t_interval(values, LEVEL)
-        how = f"95 % Student-t interval over {est['n']} training seeds"
-    else:
-        est = stats.difference_interval(values, list(baseline), LEVEL)
-        how = f"95 % pooled two-sample t interval ({len(values)} vs {len(list(baseline))} seeds)"
+    values, est, how = _estimate(per_seed, baseline)
     interval = [est["low"], est["high"]]
     return dict(
         _base(finding, claim, "direction", variant, checkpoint, primary, role, setting, exploratory, note),
@@ -215,6 +209,17 @@ def direction(
         direction=direction_of(tuple(interval), expected_sign),
         confounded=False,
     )
+
+
+def _estimate(per_seed, baseline) -> tuple[list, dict, str]:
+    """The values per seed, their mean with its 95 % interval, and which interval: Student-t over the seeds, or,
+    with ``baseline``, the pooled two-sample interval of the difference from it."""
+    values = list(per_seed.values()) if isinstance(per_seed, dict) else list(per_seed)
+    if baseline is None:
+        est = stats.t_interval(values, LEVEL)
+        return values, est, f"95 % Student-t interval over {est['n']} training seeds"
+    est = stats.difference_interval(values, list(baseline), LEVEL)
+    return values, est, f"95 % pooled two-sample t interval ({len(values)} vs {len(list(baseline))} seeds)"
 
 
 def effect(
@@ -231,13 +236,7 @@ def effect(
     """An exploratory effect (rule 7): no direction is claimed, so its word is the interval's sign (``positive``,
     ``negative``, ``inconclusive``); with ``equivalence`` a margin ``m``, ``equivalent`` says whether the whole
     interval lies within ±m (a claim of insensitivity, e.g. SimCSE's on the batch size)."""
-    values = list(per_seed.values()) if isinstance(per_seed, dict) else list(per_seed)
-    if baseline is None:
-        est = stats.t_interval(values, LEVEL)
-        how = f"95 % Student-t interval over {est['n']} training seeds"
-    else:
-        est = stats.difference_interval(values, list(baseline), LEVEL)
-        how = f"95 % pooled two-sample t interval ({len(values)} vs {len(list(baseline))} seeds)"
+    values, est, how = _estimate(per_seed, baseline)
     low, high = est["low"], est["high"]
     word = direction_of((low, high), +1)
     out = dict(
