@@ -191,6 +191,11 @@ def test_the_comparisons_the_page_draws_hold():
     assert abs(control_vocab["delta"]) < 0.02 * abs(avg_vocab["delta"])
     assert check_of(STATED[27])["delta"] > 0  # more than half the movement by the first tenth of the steps
     assert check_of(STATED[26])["direction"] == "contradicted"
+    # "training on makes the geometry move further": every end model's weights moved further than its kept one's
+    moved = {r["model"]: r["Δ‖W‖/‖W‖ layer 6"] for r in doc(CH3)["metrics"]["movement"]}
+    for name, distance in moved.items():
+        if " · end · " in name:
+            assert distance > moved[name.replace(" · end · ", " · best · ")], name
 
 
 def test_the_verdict_words_are_the_rules_words(page):
