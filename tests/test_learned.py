@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from lib.book import explain, results
+from lib.book import explain, findings, results
 from lib.book.chapters import BOOK, PUBLISHED
 from lib.book.tables import fmt
 
@@ -191,7 +191,10 @@ def test_the_comparisons_the_page_draws_hold():
     assert abs(control_vocab["delta"]) < 0.02 * abs(avg_vocab["delta"])
     assert check_of(STATED[27])["delta"] > 0  # more than half the movement by the first tenth of the steps
     assert check_of(STATED[26])["direction"] == "contradicted"
-    # "training on makes the geometry move further": every end model's weights moved further than its kept one's
+    # "starts less anisotropic than BERT": the PLM's last-layer A below BERT-base's as the registry quotes it
+    bert = float(re.search(r"BERT-base \(cased\): ([0-9.]+) at the last layer", findings.FINDINGS["F1"].paper)[1])
+    assert doc(CH3)["metrics"]["plm_last"]["anisotropy"] < bert
+    # "training on moves the weights further": every end model's weights moved further than its kept one's
     moved = {r["model"]: r["Δ‖W‖/‖W‖ layer 6"] for r in doc(CH3)["metrics"]["movement"]}
     for name, distance in moved.items():
         if " · end · " in name:
